@@ -1,0 +1,27 @@
+# Every target runs through npm so the pinned Node 24 (the `node` devDependency) is on the PATH.
+.PHONY: install build test lint crds demo bench bench-quick
+
+install:
+	npm ci
+
+# Node 24 runs the TypeScript sources directly; "build" is the strict type check.
+build:
+	npx tsc -p tsconfig.json
+
+test:
+	npm test
+
+lint:
+	npm run lint
+
+crds:
+	npm run crds
+
+demo:
+	npm run demo
+
+bench:
+	npm run bench
+
+bench-quick:
+	npm run bench -- --quick
