@@ -1,0 +1,626 @@
+/**
+ * One client connection in HTTP mode: a strict HTTP/1.1 proxy over raw sockets.
+ *
+ * A request head is parsed once (MessageHead), routed to a cluster, balanced to a server, and
+ * forwarded on a pooled keep-alive connection: the head is written as the client sent it plus
+ * the headers we add, and bodies stream through as received, with backpressure both ways and
+ * framing (Content-Length or chunked) tracked only to find where each message ends. The session
+ * object lives as long as the client connection and is reused for every request on it.
+ */
+import type net from 'node:net';
+import { ChunkedTracker } from '../http/chunked.ts';
+import { cannedResponse } from '../http/canned-responses.ts';
+import { MessageHead, findHeadEnd, isHopByHop, parseRequestHead, parseResponseHead, responseHasBody } from '../http/message-head.ts';
+import type { Cluster, Waiter } from '../upstream/cluster.ts';
+import type { ServerState } from '../upstream/server-state.ts';
+import { UpstreamConn, takeIdle, type UpstreamUser } from '../upstream/upstream-conn.ts';
+import type { KeySource, ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
+
+/** Largest request or response head accepted (HAProxy's tune.bufsize less its rewrite reserve). */
+export const MAX_HEAD_BYTES = 15 * 1024;
+
+const IDLE = 0; // waiting for a request head
+const WAITING = 1; // head parsed, waiting for a server slot or a connection
+const FORWARDING = 2; // request and response in flight
+const TUNNEL = 3; // after 101 Switching Protocols
+const CLOSED = 4;
+
+const BODY_NONE = 0;
+const BODY_LENGTH = 1;
+const BODY_CHUNKED = 2;
+const BODY_CLOSE = 3; // response delimited by the server closing
+
+export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
+  private readonly client: net.Socket;
+  private readonly slot: ListenerSlot;
+  private runtime: ListenerRuntime;
+  private state = IDLE;
+  private pending: Buffer | null = null;
+  private headScanFrom = 0;
+  private requestTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly req = new MessageHead();
+  private readonly res = new MessageHead();
+  private reqBody = BODY_NONE;
+  private reqRemaining = 0;
+  private reqDone = false;
+  private readonly reqChunks = new ChunkedTracker();
+  private resBody = BODY_NONE;
+  private resRemaining = 0;
+  private resStarted = false;
+  private resPending: Buffer | null = null;
+  private readonly resChunks = new ChunkedTracker();
+  private dechunk = false;
+  private clientKeepAlive = true;
+  private clientEnded = false;
+  private clientPaused = false;
+  private cluster: Cluster | null = null;
+  private conn: UpstreamConn | null = null;
+  private hash: number | undefined = undefined;
+  private retriesLeft = 0;
+  private avoid: ServerState | null = null;
+  private queueTimer: ReturnType<typeof setTimeout> | null = null;
+  private draining = false;
+  /** Whether this session holds a slot (counted in server.active) on `server`. */
+  private holding = false;
+  // Waiter
+  server: ServerState | null = null;
+  queued = false;
+  // KeySource
+  readonly src: string;
+
+  constructor(client: net.Socket, slot: ListenerSlot) {
+    this.client = client;
+    this.slot = slot;
+    this.runtime = slot.runtime;
+    this.src = client.remoteAddress ?? '';
+    slot.sessions.add(this);
+    client.setNoDelay(true);
+    client.setTimeout(this.runtime.config.timeouts.httpRequestMs);
+    client.on('data', (data: Buffer) => this.onClientData(data));
+    client.on('end', () => this.onClientEnd());
+    client.on('error', () => this.destroy());
+    client.on('close', () => this.destroy());
+    client.on('timeout', () => this.onClientTimeout());
+    client.on('drain', () => this.onClientDrain());
+  }
+
+  get target(): string {
+    return this.req.target;
+  }
+
+  header(nameLower: string): string | undefined {
+    return this.req.header(nameLower);
+  }
+
+  drain(): void {
+    this.draining = true;
+    if (this.state === IDLE && this.pending === null) this.close();
+  }
+
+  // ---- client side -------------------------------------------------------------------------
+
+  private onClientData(data: Buffer): void {
+    switch (this.state) {
+      case IDLE:
+        this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
+        this.parseRequest();
+        return;
+      case FORWARDING:
+        if (!this.reqDone && this.pending === null) {
+          this.forwardRequestBody(data);
+          return;
+        }
+        this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
+        this.pauseClient();
+        return;
+      case WAITING:
+        this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
+        return;
+      case TUNNEL:
+        if (this.conn && !this.conn.socket.write(data)) this.pauseClient();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private parseRequest(): void {
+    const buf = this.pending!;
+    const end = findHeadEnd(buf, this.headScanFrom);
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_BYTES) return this.reject(431);
+      this.headScanFrom = buf.length;
+      // http-request timeout: the whole head must arrive in time, however slowly it trickles.
+      if (this.requestTimer === null) this.requestTimer = setTimeout(() => this.onRequestTimeout(), this.runtime.config.timeouts.httpRequestMs);
+      return;
+    }
+    if (end > MAX_HEAD_BYTES) return this.reject(431);
+    this.headScanFrom = 0;
+    if (this.requestTimer !== null) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = null;
+    }
+    const error = parseRequestHead(buf.toString('latin1', 0, end), this.req);
+    if (error !== null) return this.reject(400);
+    this.pending = end === buf.length ? null : buf.subarray(end);
+    this.startTransaction();
+  }
+
+  private startTransaction(): void {
+    const runtime = (this.runtime = this.slot.runtime);
+    const req = this.req;
+    this.state = WAITING;
+    this.pauseClient();
+    this.client.setTimeout(runtime.config.timeouts.clientMs);
+    this.reqDone = false;
+    if (req.chunked) {
+      this.reqBody = BODY_CHUNKED;
+      this.reqChunks.reset();
+    } else if (req.contentLength > 0) {
+      this.reqBody = BODY_LENGTH;
+      this.reqRemaining = req.contentLength;
+    } else {
+      this.reqBody = BODY_NONE;
+      this.reqDone = true;
+    }
+    this.clientKeepAlive = req.keepAlive && !this.draining && !this.slot.draining;
+    const cluster = (this.cluster = runtime.cluster);
+    if (cluster === null) return this.reject(503);
+    this.retriesLeft = cluster.config.retries;
+    this.avoid = null;
+    this.hash = runtime.keyHash === null ? undefined : runtime.keyHash(this);
+    this.assignServer();
+  }
+
+  // ---- choosing a server -------------------------------------------------------------------
+
+  private assignServer(): void {
+    const cluster = this.cluster!;
+    const server = cluster.pick(this.hash, this.avoid);
+    if (server === null || server.full) {
+      if (!cluster.available) return this.reject(503);
+      this.server = server;
+      cluster.enqueue(this);
+      this.queueTimer = setTimeout(() => this.onQueueTimeout(), cluster.config.timeouts.queueMs);
+      return;
+    }
+    server.take();
+    this.holding = true;
+    this.connect(server);
+  }
+
+  grant(server: ServerState): void {
+    if (this.queueTimer !== null) clearTimeout(this.queueTimer);
+    this.queueTimer = null;
+    this.holding = true;
+    this.connect(server);
+  }
+
+  abandon(): void {
+    if (this.queueTimer !== null) clearTimeout(this.queueTimer);
+    this.queueTimer = null;
+    this.reject(503);
+  }
+
+  private onQueueTimeout(): void {
+    this.queueTimer = null;
+    this.cluster?.dequeue(this);
+    this.reject(503);
+  }
+
+  private connect(server: ServerState): void {
+    this.server = server;
+    const idle = this.cluster!.config.httpReuse === 'never' ? null : takeIdle(server, this);
+    if (idle !== null) {
+      this.conn = idle;
+      this.sendRequest();
+    } else {
+      this.conn = new UpstreamConn(server, this, this.cluster!.config.timeouts.connectMs);
+    }
+  }
+
+  onUpstreamConnect(): void {
+    if (this.state === WAITING) this.sendRequest();
+  }
+
+  /** A connection attempt failed: retry the same server, redispatch on the last retry, else 503. */
+  private onConnectFailure(): void {
+    const server = this.server!;
+    server.connectErrors++;
+    this.releaseServer();
+    if (this.retriesLeft <= 0) return this.reject(503);
+    this.retriesLeft--;
+    server.retries++;
+    const cluster = this.cluster!;
+    if (cluster.config.redispatch && this.retriesLeft === 0) {
+      server.redispatches++;
+      this.avoid = server;
+      this.assignServer();
+    } else if (server.usable) {
+      server.take();
+      this.holding = true;
+      this.connect(server);
+    } else this.assignServer();
+  }
+
+  // ---- request -----------------------------------------------------------------------------
+
+  private sendRequest(): void {
+    const conn = this.conn!;
+    const cluster = this.cluster!;
+    conn.uses++;
+    this.state = FORWARDING;
+    this.resStarted = false;
+    this.resPending = null;
+    conn.socket.setTimeout(cluster.config.timeouts.serverMs);
+    conn.socket.write(this.upstreamHead(cluster), 'latin1');
+    const body = this.pending;
+    this.pending = null;
+    if (body !== null) {
+      if (this.reqDone) this.pending = body; // pipelined: the next request's bytes
+      else this.forwardRequestBody(body);
+    }
+    if (!this.reqDone && this.pending === null) this.resumeClient();
+  }
+
+  /** The head to send upstream: the client's, less hop-by-hop headers, plus what we add. */
+  private upstreamHead(cluster: Cluster): string {
+    const req = this.req;
+    let extra = '';
+    const xff = this.runtime.forwardFor;
+    if (xff !== null && (xff.except === null || !xff.except.matches(this.src))) {
+      extra += `${xff.header}: ${stripMappedPrefix(this.src)}\r\nx-forwarded-proto: http\r\n`;
+    }
+    const upgrade = req.connUpgrade && req.upgrade !== '';
+    if (upgrade) extra += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
+    else if (cluster.config.httpReuse === 'never') extra += 'connection: close\r\n';
+    if (!req.hopByHop) return extra === '' ? req.text : req.text.slice(0, -2) + extra + '\r\n';
+    return rebuildHead(req, req.text.slice(0, req.text.indexOf('\r\n') + 2), isHopByHop, extra);
+  }
+
+  private forwardRequestBody(data: Buffer): void {
+    const conn = this.conn!;
+    let end = data.length;
+    if (this.reqBody === BODY_LENGTH) {
+      if (end >= this.reqRemaining) {
+        end = this.reqRemaining;
+        this.reqDone = true;
+      }
+      this.reqRemaining -= end;
+    } else {
+      end = this.reqChunks.feed(data, 0, data.length);
+      if (end < 0) return this.reject(400);
+      if (this.reqChunks.done) this.reqDone = true;
+    }
+    const flushed = conn.socket.write(end === data.length ? data : data.subarray(0, end));
+    if (end < data.length) this.pending = data.subarray(end);
+    if (this.reqDone || !flushed) this.pauseClient();
+  }
+
+  onUpstreamDrain(): void {
+    if (this.state === TUNNEL || (this.state === FORWARDING && !this.reqDone && this.pending === null)) this.resumeClient();
+  }
+
+  // ---- response ----------------------------------------------------------------------------
+
+  onUpstreamData(data: Buffer): void {
+    if (this.state === TUNNEL) {
+      if (!this.client.write(data)) this.conn?.socket.pause();
+      return;
+    }
+    if (this.state !== FORWARDING) return;
+    if (this.resStarted && this.res.status >= 200) {
+      this.forwardResponseBody(data, 0);
+      return;
+    }
+    const buf = this.resPending === null ? data : Buffer.concat([this.resPending, data]);
+    this.resPending = null;
+    this.parseResponse(buf, 0);
+  }
+
+  private parseResponse(buf: Buffer, from: number): void {
+    const end = findHeadEnd(buf, from);
+    if (end < 0) {
+      if (buf.length - from > MAX_HEAD_BYTES) return this.badGateway();
+      this.resPending = from === 0 ? buf : buf.subarray(from);
+      this.resStarted = true;
+      return;
+    }
+    this.resStarted = true;
+    const res = this.res;
+    if (parseResponseHead(buf.toString('latin1', from, end), res) !== null) return this.badGateway();
+    if (res.status < 200) {
+      if (res.status === 101 && this.req.connUpgrade) return this.startTunnel(buf, end);
+      // Interim responses (100 Continue, 103 Early Hints) go to the client as they are.
+      this.client.write(res.text, 'latin1');
+      this.resStarted = false;
+      if (end < buf.length) this.parseResponse(buf, end);
+      return;
+    }
+    const req = this.req;
+    if (!responseHasBody(res.status, req.method)) this.resBody = BODY_NONE;
+    else if (res.chunked && !res.otherEncoding) {
+      this.resBody = BODY_CHUNKED;
+      this.resChunks.reset();
+    } else if (res.contentLength >= 0 && !res.otherEncoding) {
+      this.resBody = res.contentLength === 0 ? BODY_NONE : BODY_LENGTH;
+      this.resRemaining = res.contentLength;
+    } else this.resBody = BODY_CLOSE;
+    this.dechunk = this.resBody === BODY_CHUNKED && req.minor === 0;
+    if (this.resBody === BODY_CLOSE || this.dechunk || !this.reqDone) this.clientKeepAlive = false;
+    if (this.draining || this.slot.draining) this.clientKeepAlive = false;
+    this.client.write(this.clientHead(), 'latin1');
+    if (this.resBody === BODY_NONE) return this.finishResponse();
+    if (end < buf.length) this.forwardResponseBody(buf, end);
+  }
+
+  /** The head to send the client: the server's, with our connection management. */
+  private clientHead(): string {
+    const res = this.res;
+    const req = this.req;
+    let extra = '';
+    if (!this.clientKeepAlive) extra = 'connection: close\r\n';
+    else if (req.minor === 0) extra = 'connection: keep-alive\r\n';
+    if (!res.hopByHop && !this.dechunk) return extra === '' ? res.text : res.text.slice(0, -2) + extra + '\r\n';
+    const statusLine = res.text.slice(0, res.text.indexOf('\r\n') + 2);
+    return rebuildHead(res, statusLine, this.dechunk ? isHopByHopOrTransferEncoding : isHopByHop, extra);
+  }
+
+  private forwardResponseBody(data: Buffer, start: number): void {
+    let end = data.length;
+    let done = false;
+    let flushed = true;
+    if (this.resBody === BODY_LENGTH) {
+      if (end - start >= this.resRemaining) {
+        end = start + this.resRemaining;
+        done = true;
+      }
+      this.resRemaining -= end - start;
+    } else if (this.resBody === BODY_CHUNKED) {
+      if (this.dechunk) this.resChunks.onData = (b, s, e) => void this.client.write(b.subarray(s, e));
+      end = this.resChunks.feed(data, start, data.length);
+      this.resChunks.onData = null;
+      if (end < 0) return this.abortBoth();
+      done = this.resChunks.done;
+      if (this.dechunk) {
+        if (done) this.finishResponse();
+        return;
+      }
+    }
+    if (end > start) flushed = this.client.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+    if (done) {
+      if (end < data.length) this.conn!.destroy(); // the server sent more than it declared
+      this.finishResponse();
+    } else if (!flushed) this.conn?.socket.pause();
+  }
+
+  private onClientDrain(): void {
+    if (this.state === FORWARDING || this.state === TUNNEL) this.conn?.socket.resume();
+  }
+
+  private finishResponse(): void {
+    const conn = this.conn!;
+    const server = this.server!;
+    conn.socket.resume();
+    const reusable =
+      this.reqDone && this.res.keepAlive && this.resBody !== BODY_CLOSE && this.cluster!.config.httpReuse !== 'never' && server.usable;
+    this.conn = null;
+    if (reusable) conn.release();
+    else conn.destroy();
+    this.releaseServer();
+    if (!this.clientKeepAlive || this.clientEnded) {
+      this.state = CLOSED;
+      this.client.end();
+      return;
+    }
+    this.state = IDLE;
+    this.client.setTimeout(this.slot.runtime.config.timeouts.httpKeepAliveMs);
+    if (this.pending !== null) {
+      const buf = this.pending;
+      this.pending = null;
+      this.onClientData(buf);
+      if (this.state === IDLE) this.resumeClient();
+    } else this.resumeClient();
+  }
+
+  // ---- upgrade tunnel ----------------------------------------------------------------------
+
+  private startTunnel(buf: Buffer, end: number): void {
+    this.state = TUNNEL;
+    const conn = this.conn!;
+    this.client.write(this.res.text, 'latin1');
+    if (end < buf.length) this.client.write(buf.subarray(end));
+    const tunnelMs = this.cluster!.config.timeouts.tunnelMs ?? this.runtime.config.timeouts.tunnelMs;
+    if (tunnelMs !== null) {
+      this.client.setTimeout(tunnelMs);
+      conn.socket.setTimeout(tunnelMs);
+    }
+    if (this.pending !== null) {
+      conn.socket.write(this.pending);
+      this.pending = null;
+    }
+    this.resumeClient();
+  }
+
+  // ---- upstream events ---------------------------------------------------------------------
+
+  onUpstreamError(): void {
+    this.onUpstreamGone();
+  }
+
+  onUpstreamClose(): void {
+    this.onUpstreamGone();
+  }
+
+  onUpstreamEnd(): void {
+    if (this.state === TUNNEL) {
+      this.client.end();
+      return;
+    }
+    if (this.state === FORWARDING && this.resBody === BODY_CLOSE && this.resStarted && this.res.status >= 200) {
+      return this.finishResponse();
+    }
+    this.onUpstreamGone();
+  }
+
+  /** The server connection failed or closed before the response was complete. */
+  private onUpstreamGone(): void {
+    const conn = this.conn;
+    if (conn === null) return;
+    if (this.state === WAITING && !conn.connected) {
+      this.conn = null;
+      conn.destroy();
+      return this.onConnectFailure();
+    }
+    if (this.state === TUNNEL) return this.destroy();
+    if (this.state !== FORWARDING) return;
+    if (!this.resStarted) {
+      this.conn = null;
+      conn.destroy();
+      // A reused keep-alive connection the server had closed: replay a body-less request once.
+      if (conn.uses > 1 && this.reqBody === BODY_NONE) {
+        const server = this.server!;
+        this.state = WAITING;
+        this.conn = new UpstreamConn(server, this, this.cluster!.config.timeouts.connectMs);
+        return;
+      }
+      this.server!.responseErrors++;
+      this.releaseServer();
+      return this.reject(502);
+    }
+    this.abortBoth();
+  }
+
+  onUpstreamTimeout(): void {
+    if (this.state === TUNNEL) return this.destroy();
+    if (this.state !== FORWARDING) return;
+    if (!this.resStarted) {
+      this.server!.responseErrors++;
+      this.conn?.destroy();
+      this.conn = null;
+      this.releaseServer();
+      return this.reject(504);
+    }
+    this.abortBoth();
+  }
+
+  // ---- client events -----------------------------------------------------------------------
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.state === IDLE && this.pending === null) this.close();
+    else if (this.state === TUNNEL) this.conn?.socket.end();
+    else if (this.state === IDLE || (!this.reqDone && this.state !== CLOSED)) this.destroy();
+  }
+
+  private onClientTimeout(): void {
+    if (this.state === IDLE) {
+      if (this.pending === null) this.close();
+      else this.reject(408);
+      return;
+    }
+    // While the server works on a complete request, only the server timeout applies.
+    if (this.state === FORWARDING && this.reqDone && !this.resStarted) return;
+    this.destroy();
+  }
+
+  private onRequestTimeout(): void {
+    this.requestTimer = null;
+    if (this.state === IDLE) this.reject(408);
+  }
+
+  // ---- endings -----------------------------------------------------------------------------
+
+  private releaseServer(): void {
+    const server = this.server;
+    this.server = null;
+    if (server !== null && this.holding) {
+      this.holding = false;
+      server.drop();
+    }
+  }
+
+  /** Answers with one of our own responses and closes the connection. */
+  private reject(status: number): void {
+    if (this.state === CLOSED) return;
+    this.cleanupUpstream();
+    this.state = CLOSED;
+    this.pending = null;
+    this.client.end(cannedResponse(status));
+  }
+
+  private badGateway(): void {
+    this.server!.responseErrors++;
+    this.reject(502);
+  }
+
+  /** Mid-response failure: nothing sensible can be told to the client, so both sides are cut. */
+  private abortBoth(): void {
+    this.destroy();
+  }
+
+  private cleanupUpstream(): void {
+    if (this.queueTimer !== null) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = null;
+    }
+    if (this.requestTimer !== null) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = null;
+    }
+    if (this.queued) this.cluster?.dequeue(this);
+    const conn = this.conn;
+    this.conn = null;
+    conn?.destroy();
+    this.releaseServer();
+  }
+
+  private close(): void {
+    if (this.state === CLOSED && this.client.destroyed) return;
+    this.cleanupUpstream();
+    this.state = CLOSED;
+    this.client.end();
+  }
+
+  destroy(): void {
+    if (this.state !== CLOSED) this.cleanupUpstream();
+    this.state = CLOSED;
+    this.slot.closed(this);
+    if (!this.client.destroyed) this.client.destroy();
+  }
+
+  private pauseClient(): void {
+    if (!this.clientPaused) {
+      this.clientPaused = true;
+      this.client.pause();
+    }
+  }
+
+  private resumeClient(): void {
+    if (this.clientPaused) {
+      this.clientPaused = false;
+      this.client.resume();
+    }
+  }
+}
+
+function isHopByHopOrTransferEncoding(name: string): boolean {
+  return name === 'transfer-encoding' || isHopByHop(name);
+}
+
+/** Re-serialises a head without the headers `skip` names, adding `extra` lines. */
+function rebuildHead(head: MessageHead, firstLine: string, skip: (name: string) => boolean, extra: string): string {
+  let out = firstLine;
+  const text = head.text;
+  let pos = firstLine.length;
+  for (let i = 0; i < head.count; i++) {
+    const eol = text.indexOf('\r\n', pos);
+    if (!skip(head.names[i]!)) out += text.slice(pos, eol + 2);
+    pos = eol + 2;
+  }
+  return out + extra + '\r\n';
+}
+
+function stripMappedPrefix(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

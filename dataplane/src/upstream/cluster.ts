@@ -1,0 +1,174 @@
+/**
+ * A backend as the proxy sees it: its servers, the algorithm that balances the primaries, how
+ * backups take over, and the queue of requests waiting for a server slot (HAProxy's backend and
+ * server queues). Built by the runtime for one snapshot; it owns its servers from the swap on.
+ */
+import type { ir } from '@switchyard/api';
+import type { Algorithm } from '../lb/algorithm.ts';
+import type { ServerOwner, ServerState } from './server-state.ts';
+
+/** A request waiting for a slot. `server` is set when it must wait for that server (hashing). */
+export interface Waiter {
+  server: ServerState | null;
+  /** Called when a slot is free: the waiter takes `server`, already counted as active. */
+  grant(server: ServerState): void;
+  /** Called when the waiter must give up (its cluster is gone). */
+  abandon(): void;
+  queued: boolean;
+}
+
+export class Cluster implements ServerOwner {
+  readonly config: ir.Cluster;
+  readonly name: string;
+  readonly servers: readonly ServerState[];
+  readonly hashed: boolean;
+  private readonly primary: Algorithm;
+  /** Balances backups when allBackups is set; otherwise the first usable backup is used. */
+  private readonly backup: Algorithm | null;
+  private readonly backups: readonly ServerState[];
+  private usablePrimaries = 0;
+  private readonly queue: Waiter[] = [];
+  private retired = false;
+
+  constructor(config: ir.Cluster, servers: readonly ServerState[], primary: Algorithm, backup: Algorithm | null, hashed: boolean) {
+    this.config = config;
+    this.name = config.name;
+    this.servers = servers;
+    this.primary = primary;
+    this.backup = backup;
+    this.backups = servers.filter((s) => s.config.backup);
+    this.hashed = hashed;
+  }
+
+  /** Takes ownership of the servers: called once, when this cluster's snapshot goes live. */
+  activate(): void {
+    for (const server of this.servers) {
+      server.owner = this;
+      server.inLb = false;
+      this.sync(server);
+    }
+  }
+
+  /** The previous snapshot's cluster hands over its queue and stops pumping. */
+  retire(successor: Cluster | null): void {
+    this.retired = true;
+    for (const waiter of this.queue.splice(0)) {
+      if (successor) successor.requeue(waiter);
+      else {
+        waiter.queued = false;
+        waiter.abandon();
+      }
+    }
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Whether any server may take traffic, now or once a slot frees up. */
+  get available(): boolean {
+    if (this.usablePrimaries > 0) return true;
+    for (const s of this.backups) if (s.usable) return true;
+    return false;
+  }
+
+  /**
+   * The server for a request: a usable server with a free slot, a full server that the key maps
+   * to (the caller then queues for it), or null (queue for any, or none available).
+   */
+  pick(hash: number | undefined, avoid: ServerState | null): ServerState | null {
+    if (this.usablePrimaries > 0) return this.primary.pick({ hash, avoid }) as ServerState | null;
+    if (this.backup) return this.backup.pick({ hash, avoid }) as ServerState | null;
+    let fallback: ServerState | null = null;
+    for (const s of this.backups) {
+      if (!s.usable) continue;
+      if (s !== avoid) return s;
+      fallback = s;
+    }
+    return fallback;
+  }
+
+  enqueue(waiter: Waiter): void {
+    waiter.queued = true;
+    this.queue.push(waiter);
+  }
+
+  dequeue(waiter: Waiter): void {
+    const i = this.queue.indexOf(waiter);
+    if (i >= 0) this.queue.splice(i, 1);
+    waiter.queued = false;
+  }
+
+  private requeue(waiter: Waiter): void {
+    if (waiter.server && !this.servers.includes(waiter.server)) waiter.server = null;
+    this.enqueue(waiter);
+    this.pump();
+  }
+
+  onServerChange(server: ServerState): void {
+    this.sync(server);
+    this.pump();
+  }
+
+  onTakeConn(server: ServerState): void {
+    if (server.inLb) this.algorithmOf(server).onTakeConn(server);
+  }
+
+  onDropConn(server: ServerState): void {
+    if (server.inLb) this.algorithmOf(server).onDropConn(server);
+    if (this.queue.length > 0) this.pump();
+  }
+
+  /** Updates the algorithm after a weight change made at run time. */
+  onWeightChange(server: ServerState): void {
+    if (server.inLb && server.usable) this.algorithmOf(server).onWeightChange(server);
+    else this.sync(server);
+    this.pump();
+  }
+
+  private algorithmOf(server: ServerState): Algorithm {
+    return server.config.backup && this.backup ? this.backup : this.primary;
+  }
+
+  /** Keeps the algorithm's view and the usable-primary count in step with the server. */
+  private sync(server: ServerState): void {
+    const usable = server.usable;
+    if (usable === server.inLb) return;
+    server.inLb = usable;
+    if (!server.config.backup) this.usablePrimaries += usable ? 1 : -1;
+    if (server.config.backup && !this.backup) return;
+    const algorithm = this.algorithmOf(server);
+    if (usable) algorithm.onServerUp(server);
+    else algorithm.onServerDown(server);
+  }
+
+  /** Grants free slots to waiting requests, oldest first. */
+  private pump(): void {
+    if (this.retired) return;
+    let i = 0;
+    while (i < this.queue.length) {
+      const waiter = this.queue[i]!;
+      let server = waiter.server;
+      if (server && !server.usable) server = waiter.server = null;
+      if (!server) server = this.pick(undefined, null);
+      if (!server) {
+        if (!this.available) {
+          // Nothing left to wait for: everyone in the queue gets their 503 now.
+          for (const w of this.queue.splice(0)) {
+            w.queued = false;
+            w.abandon();
+          }
+        }
+        return;
+      }
+      if (server.full) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      waiter.queued = false;
+      server.take();
+      waiter.grant(server);
+    }
+  }
+}
