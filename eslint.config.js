@@ -20,6 +20,7 @@ export default tseslint.config(
   },
   {
     files: ['api/src/**'],
+    ignores: ['**/*.test.ts'],
     rules: restrict([
       { group: ['node:*', 'fs', 'net', 'http', 'child_process'], message: 'api is pure: no I/O' },
       { group: ['@switchyard/*', '**/controller/**', '**/dataplane/**', '**/cli/**'], message: 'api imports nothing of ours' },

@@ -34,10 +34,12 @@ export const ServerSpec = z
         caSecretRef: LocalObjectReference.optional(),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Connect to the server over TLS.'),
     proxyProtocol: z.enum(['v1', 'v2']).optional().describe('Send a PROXY protocol header (send-proxy / send-proxy-v2).'),
   })
-  .strict();
+  .strict()
+  .describe('A server of the pool (HAProxy server).');
 
 export const Persistence = z
   .object({
@@ -53,7 +55,8 @@ export const Persistence = z
         httpOnly: z.boolean().default(false),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Cookie-based persistence (HAProxy cookie).'),
     stick: z
       .object({
         on: z.string().min(1).describe('Sample fetch whose value selects the server, e.g. src or req.cook(JSESSIONID).'),
@@ -66,12 +69,14 @@ export const Persistence = z
             expire: Duration.optional(),
           })
           .strict(),
-        replicate: z.boolean().default(false),
+        replicate: z.boolean().default(false).describe('Share the table between data-plane pods (peers).'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Stick-table persistence (HAProxy stick on / stick store-response).'),
   })
-  .strict();
+  .strict()
+  .describe('Keep a client on the same server.');
 
 export const BackendSpec = z
   .object({
@@ -91,13 +96,16 @@ export const BackendSpec = z
       .describe('Options of balance uri (depth, len, whole, path-only).'),
     randomDraws: z.number().int().min(1).max(16).default(2).describe('Servers drawn by balance random; the least loaded wins.'),
     allBackups: z.boolean().default(false).describe('Balance over every backup server instead of using only the first (option allbackups).'),
-    servers: z.array(ServerSpec).default([]),
+    servers: z.array(ServerSpec).default([]).describe('Static servers; serviceRef adds discovered ones.'),
     serviceRef: z
-      .object({ name: z.string().min(1), port: z.union([Port, z.string().min(1)]) })
+      .object({
+        name: z.string().min(1).describe('Name of a Service in the same namespace.'),
+        port: z.union([Port, z.string().min(1)]).describe('Service port, by number or by name.'),
+      })
       .strict()
       .optional()
       .describe('Discover servers from the ready endpoints of this Service.'),
-    healthPolicyRef: LocalObjectReference.optional(),
+    healthPolicyRef: LocalObjectReference.optional().describe('HealthPolicy that checks the servers.'),
     persistence: Persistence.optional(),
     timeouts: z
       .object({
@@ -107,7 +115,8 @@ export const BackendSpec = z
         tunnel: Duration.optional(),
       })
       .strict()
-      .default({ connect: '5s', server: '30s' }),
+      .default({ connect: '5s', server: '30s' })
+      .describe('timeout connect, server, queue and tunnel.'),
     retries: z.number().int().min(0).max(100).default(3).describe('Connection attempts after the first fails.'),
     redispatch: z.boolean().default(false).describe('On the last retry pick another server (option redispatch).'),
     forwardFor: z
@@ -118,9 +127,10 @@ export const BackendSpec = z
       .strict()
       .optional()
       .describe('Add X-Forwarded-For (option forwardfor).'),
-    httpReuse: z.enum(['never', 'safe', 'aggressive', 'always']).default('safe'),
+    httpReuse: z.enum(['never', 'safe', 'aggressive', 'always']).default('safe').describe('Idle server connection sharing (http-reuse).'),
   })
-  .strict();
+  .strict()
+  .describe('A server pool (HAProxy backend).');
 
 export const BackendSchema = z.object({
   apiVersion: z.literal(API_VERSION),

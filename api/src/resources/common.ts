@@ -61,16 +61,19 @@ export const ObjectMeta = z
   .loose();
 
 /** The metav1.Condition shape. */
-export const Condition = z.object({
-  type: z.string(),
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string(),
-  message: z.string(),
-  observedGeneration: z.number().int().optional(),
-  lastTransitionTime: z.string(),
-});
+export const Condition = z
+  .object({
+    type: z.string().describe('Accepted, ResolvedRefs or Programmed.'),
+    status: z.enum(['True', 'False', 'Unknown']),
+    reason: z.string().describe('A CamelCase reason for the last transition.'),
+    message: z.string().describe('Human-readable details, e.g. the invalid field path or "3/3 data planes".'),
+    observedGeneration: z.number().int().optional().describe('metadata.generation the condition was computed from.'),
+    lastTransitionTime: z.string().describe('When status last changed (RFC 3339).'),
+  })
+  .describe('One aspect of the resource state (metav1.Condition).');
 export type Condition = z.infer<typeof Condition>;
 
 export const Status = z
   .object({ conditions: z.array(Condition).optional().describe('Accepted, ResolvedRefs and Programmed.') })
-  .loose();
+  .loose()
+  .describe('Observed state, written by the controller.');

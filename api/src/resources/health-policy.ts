@@ -49,9 +49,9 @@ export const HealthPolicySpec = z
     redis: z.object({}).strict().optional().describe('Redis PING (redis-check).'),
     passive: z
       .object({
-        observe: z.enum(['layer4', 'layer7']),
-        errorLimit: z.number().int().min(1).default(10),
-        onError: z.enum(['mark-down', 'fastinter']).default('fastinter'),
+        observe: z.enum(['layer4', 'layer7']).describe('Errors to count: connection errors (layer4) or also HTTP 5xx (layer7).'),
+        errorLimit: z.number().int().min(1).default(10).describe('Consecutive errors that trigger onError.'),
+        onError: z.enum(['mark-down', 'fastinter']).default('fastinter').describe('What errorLimit consecutive errors do to the server.'),
       })
       .strict()
       .optional()
@@ -70,6 +70,11 @@ export const HealthPolicySpec = z
             : `exactly one probe kind is allowed, found ${kinds.join(' and ')}`,
       });
     }
+  })
+  .meta({
+    description: 'How a server is judged alive (HAProxy check). Exactly one probe kind: tcp, http, mysql, pgsql or redis.',
+    // The refinement above in JSON Schema terms, so the CRD enforces it at admission too.
+    oneOf: [{ required: ['tcp'] }, { required: ['http'] }, { required: ['mysql'] }, { required: ['pgsql'] }, { required: ['redis'] }],
   });
 
 export const HealthPolicySchema = z.object({

@@ -1,0 +1,173 @@
+/**
+ * The three CustomResourceDefinitions, derived from the zod spec schemas (the single source of
+ * truth). Pure: `npm run crds` (scripts/generate-crds.ts) writes them to crds/.
+ */
+import { z } from 'zod';
+import { BackendSpec } from '../resources/backend.ts';
+import { GROUP, Status, VERSION } from '../resources/common.ts';
+import { FrontendSpec } from '../resources/frontend.ts';
+import { HealthPolicySpec } from '../resources/health-policy.ts';
+import { structuralErrors } from './check.ts';
+import { zodToStructural } from './structural.ts';
+import type { CustomResourceDefinition, JSONSchemaProps, PrinterColumn } from './types.ts';
+
+/**
+ * Live server health of a Backend, aggregated from the data planes. Not (yet) part of the zod
+ * Status in resources/common.ts, which is loose; declared here so the CRD does not prune it.
+ */
+export const BackendServerCounts = z
+  .object({
+    total: z.number().int().min(0).optional().describe('Servers in the pool, static and discovered.'),
+    up: z.number().int().min(0).optional().describe('Servers passing their health checks.'),
+    down: z.number().int().min(0).optional().describe('Servers failing their health checks.'),
+    maintenance: z.number().int().min(0).optional().describe('Servers disabled (maintenance).'),
+  })
+  .describe('Live server health, aggregated from every data plane.');
+
+export const BackendStatus = Status.extend({ servers: BackendServerCounts.optional() }).describe(
+  'Observed state, written by the controller: conditions and live server health.',
+);
+
+export interface ResourceKind {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  description: string;
+  spec: z.ZodType;
+  status: z.ZodType;
+  columns: PrinterColumn[];
+}
+
+const condition = (type: string, description: string, priority?: number): PrinterColumn => ({
+  name: type,
+  type: 'string',
+  jsonPath: `.status.conditions[?(@.type=="${type}")].status`,
+  description,
+  ...(priority === undefined ? {} : { priority }),
+});
+const accepted = condition('Accepted', 'The spec is valid and compiled.');
+const programmed = condition('Programmed', 'Every connected data plane runs the configuration.');
+const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+export const KINDS: readonly ResourceKind[] = [
+  {
+    kind: 'Frontend',
+    plural: 'frontends',
+    singular: 'frontend',
+    shortNames: ['fe'],
+    description: 'Frontend is a listener (HAProxy frontend): binds, rules and the choice of Backend.',
+    spec: FrontendSpec,
+    status: Status,
+    columns: [
+      { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'http or tcp.' },
+      { name: 'Port', type: 'integer', jsonPath: '.spec.binds[0].port', description: 'Port of the first bind.' },
+      { name: 'Default Backend', type: 'string', jsonPath: '.spec.defaultBackend.name', description: 'Backend for traffic no rule picked.' },
+      { name: 'VIP', type: 'string', jsonPath: '.spec.vip.address', description: 'Virtual IP held by one data-plane pod.', priority: 1 },
+      accepted,
+      programmed,
+      { name: 'Data Planes', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].message', description: 'Data planes running the configuration.', priority: 1 },
+      age,
+    ],
+  },
+  {
+    kind: 'Backend',
+    plural: 'backends',
+    singular: 'backend',
+    shortNames: ['be'],
+    description: 'Backend is a server pool (HAProxy backend): servers, balancing, persistence, health checks.',
+    spec: BackendSpec,
+    status: BackendStatus,
+    columns: [
+      { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'http or tcp.' },
+      { name: 'Balance', type: 'string', jsonPath: '.spec.balance', description: 'Load-balancing algorithm.' },
+      { name: 'Servers', type: 'integer', jsonPath: '.status.servers.total', description: 'Servers in the pool.' },
+      { name: 'Up', type: 'integer', jsonPath: '.status.servers.up', description: 'Servers passing their health checks.' },
+      { name: 'Down', type: 'integer', jsonPath: '.status.servers.down', description: 'Servers failing their health checks.', priority: 1 },
+      { name: 'Maint', type: 'integer', jsonPath: '.status.servers.maintenance', description: 'Servers in maintenance.', priority: 1 },
+      { name: 'Health Policy', type: 'string', jsonPath: '.spec.healthPolicyRef.name', description: 'HealthPolicy checking the servers.', priority: 1 },
+      accepted,
+      programmed,
+      age,
+    ],
+  },
+  {
+    kind: 'HealthPolicy',
+    plural: 'healthpolicies',
+    singular: 'healthpolicy',
+    shortNames: ['hp'],
+    description: 'HealthPolicy says how a server is judged alive (HAProxy check, option httpchk, http-check).',
+    spec: HealthPolicySpec,
+    status: Status,
+    columns: [
+      { name: 'Interval', type: 'string', jsonPath: '.spec.interval', description: 'Time between checks.' },
+      { name: 'Rise', type: 'integer', jsonPath: '.spec.rise', description: 'Consecutive successes to mark a server up.' },
+      { name: 'Fall', type: 'integer', jsonPath: '.spec.fall', description: 'Consecutive failures to mark a server down.' },
+      accepted,
+      age,
+    ],
+  },
+];
+
+/** The status schema: conditions are a map keyed by type, so server-side apply merges them. */
+export function statusSchema(status: z.ZodType): JSONSchemaProps {
+  const schema = zodToStructural(status);
+  const conditions = schema.properties?.conditions;
+  if (conditions === undefined) throw new Error('status has no conditions');
+  schema.properties!.conditions = { ...conditions, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] };
+  return schema;
+}
+
+/** The openAPIV3Schema of one kind. */
+export function resourceSchema(r: ResourceKind): JSONSchemaProps {
+  return {
+    description: r.description,
+    type: 'object',
+    properties: {
+      apiVersion: { description: `${GROUP}/${VERSION}`, type: 'string' },
+      kind: { description: r.kind, type: 'string' },
+      metadata: { type: 'object' },
+      spec: zodToStructural(r.spec),
+      status: statusSchema(r.status),
+    },
+    required: ['spec'],
+  };
+}
+
+export function buildCrd(r: ResourceKind): CustomResourceDefinition {
+  const schema = resourceSchema(r);
+  const errors = structuralErrors(schema);
+  if (errors.length > 0) throw new Error(`${r.kind} CRD schema is not structural:\n  ${errors.join('\n  ')}`);
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${r.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'switchyard' } },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: r.kind,
+        listKind: `${r.kind}List`,
+        plural: r.plural,
+        singular: r.singular,
+        shortNames: [...r.shortNames],
+        categories: ['switchyard'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: r.columns.map((c) => ({ ...c })),
+          schema: { openAPIV3Schema: schema },
+        },
+      ],
+    },
+  };
+}
+
+/** Frontend, Backend and HealthPolicy, in that order. */
+export function buildCrds(): CustomResourceDefinition[] {
+  return KINDS.map(buildCrd);
+}
