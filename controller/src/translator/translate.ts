@@ -1,0 +1,225 @@
+/**
+ * The translator: raw Switchyard objects in, one snapshot and one result per object out.
+ *
+ * Pure and deterministic (no clock, random, env or I/O; output sorted), so the same input always
+ * yields the same snapshot and golden files can pin it. A bad object becomes a condition and is
+ * left out; everything else still compiles (user errors are local).
+ */
+import { API_VERSION, BackendSchema, ConditionType, FrontendSchema, GROUP, HealthPolicySchema, Reason } from '@switchyard/api';
+import type { BackendSpec, FrontendSpec, HealthPolicySpec, ir } from '@switchyard/api';
+import type { z } from 'zod';
+import { compileBackend } from './backend.ts';
+import type { HealthPolicyLookup } from './backend.ts';
+import { issuesToFieldErrors, suggest } from './field-errors.ts';
+import { buildListeners, checkFrontend, crossConflicts, resolveDefaultBackend } from './frontend.ts';
+import type { BackendLookup, ClaimedBind } from './frontend.ts';
+import { compileHealthPolicy } from './health-policy.ts';
+import { compareStrings, conflicted, invalid } from './problems.ts';
+import type { Problem } from './problems.ts';
+import type { ResourceResult, ResultCondition, TranslateInput, TranslateResult } from './types.ts';
+
+export { formatFieldPath } from './field-errors.ts';
+export type * from './types.ts';
+
+const SCHEMAS = { Backend: BackendSchema, Frontend: FrontendSchema, HealthPolicy: HealthPolicySchema } as const;
+type Kind = keyof typeof SCHEMAS;
+const KINDS = (Object.keys(SCHEMAS) as Kind[]).sort(compareStrings);
+
+interface Entry {
+  index: number;
+  kind: string;
+  namespace: string;
+  name: string;
+  generation: number | null;
+  source: string | null;
+  /** Problems that keep the object out (Accepted=False). */
+  problems: Problem[];
+  /** Unresolved references (ResolvedRefs=False). */
+  refProblems: Problem[];
+  /** False when the object never got as far as resolving references (it failed the schema). */
+  refsChecked: boolean;
+  /** The validated object (defaults applied), when it passed the schema. */
+  spec: unknown;
+  rawSpec: unknown;
+}
+
+type Typed<S> = Entry & { spec: S };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function compareEntries(a: Entry, b: Entry): number {
+  return compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || a.index - b.index;
+}
+
+function isSwitchyard(apiVersion: unknown): apiVersion is string {
+  return typeof apiVersion === 'string' && (apiVersion === GROUP || apiVersion.startsWith(`${GROUP}/`));
+}
+
+/** Reads identity from the raw object, checks version, kind and duplicates, and validates the schema. */
+function admit(object: Record<string, unknown>, source: string | null, index: number, seen: Map<string, Entry>): Entry {
+  const meta = isRecord(object.metadata) ? object.metadata : {};
+  const entry: Entry = {
+    index,
+    kind: nonEmptyString(object.kind) ?? '<unknown>',
+    namespace: nonEmptyString(meta.namespace) ?? 'default',
+    name: nonEmptyString(meta.name) ?? '<unnamed>',
+    generation: typeof meta.generation === 'number' && Number.isInteger(meta.generation) ? meta.generation : null,
+    source,
+    problems: [],
+    refProblems: [],
+    refsChecked: false,
+    spec: undefined,
+    rawSpec: object.spec,
+  };
+  if (object.apiVersion !== API_VERSION) {
+    entry.problems.push(invalid('apiVersion', `unsupported version ${JSON.stringify(object.apiVersion)}; expected ${API_VERSION}`));
+    return entry;
+  }
+  if (!(KINDS as string[]).includes(entry.kind)) {
+    if (entry.kind === '<unknown>') {
+      entry.problems.push(invalid('kind', `is required; expected one of ${KINDS.join(', ')}`));
+    } else {
+      const hint = suggest(entry.kind, KINDS);
+      entry.problems.push(invalid('kind', `unknown kind "${entry.kind}"; expected one of ${KINDS.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`));
+    }
+    return entry;
+  }
+  if (entry.name !== '<unnamed>') {
+    const key = `${entry.kind}/${entry.namespace}/${entry.name}`;
+    const first = seen.get(key);
+    if (first) {
+      const where = first.source ? ` (${first.source})` : '';
+      entry.problems.push(conflicted('metadata.name', `duplicate ${entry.kind} ${entry.namespace}/${entry.name}; the first one${where} is used`));
+      return entry;
+    }
+    seen.set(key, entry);
+  }
+  const schema: z.ZodType = SCHEMAS[entry.kind as Kind];
+  const parsed = schema.safeParse(object, { reportInput: true });
+  if (!parsed.success) {
+    for (const e of issuesToFieldErrors(parsed.error.issues, schema, object)) entry.problems.push(invalid(e.path, e.message));
+    return entry;
+  }
+  entry.spec = (parsed.data as { spec: unknown }).spec;
+  return entry;
+}
+
+function summary(problems: readonly Problem[]): string {
+  const first = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return `${first.path ? `${first.path}: ` : ''}${first.message}${more}`;
+}
+
+function conditionsOf(entry: Entry): ResultCondition[] {
+  const acceptedOk = entry.problems.length === 0;
+  const accepted: ResultCondition = acceptedOk
+    ? { type: ConditionType.Accepted, status: 'True', reason: Reason.Accepted, message: 'valid' }
+    : { type: ConditionType.Accepted, status: 'False', reason: entry.problems[0]!.reason, message: summary(entry.problems) };
+  let resolved: ResultCondition;
+  if (!entry.refsChecked) {
+    resolved = {
+      type: ConditionType.ResolvedRefs,
+      status: 'Unknown',
+      reason: entry.problems[0]?.reason ?? Reason.Invalid,
+      message: 'references not checked: the object is not accepted',
+    };
+  } else if (entry.refProblems.length > 0) {
+    let consequence = '';
+    if (acceptedOk && entry.kind === 'Backend') consequence = '; the Backend is not served until its references resolve';
+    if (acceptedOk && entry.kind === 'Frontend') consequence = '; listening without a default backend (HTTP answers 503, TCP connections are closed)';
+    resolved = {
+      type: ConditionType.ResolvedRefs,
+      status: 'False',
+      reason: entry.refProblems[0]!.reason,
+      message: summary(entry.refProblems) + consequence,
+    };
+  } else {
+    resolved = { type: ConditionType.ResolvedRefs, status: 'True', reason: Reason.ResolvedRefs, message: 'all references resolved' };
+  }
+  return [accepted, resolved];
+}
+
+export function translate(input: TranslateInput): TranslateResult {
+  const entries: Entry[] = [];
+  const seen = new Map<string, Entry>();
+  input.objects.forEach((raw, index) => {
+    const object = raw.object;
+    // Anything that is not ours (a Service, a ConfigMap, a stray scalar) is not our business.
+    if (!isRecord(object) || !isSwitchyard(object.apiVersion)) return;
+    entries.push(admit(object, raw.source, index, seen));
+  });
+  entries.sort(compareEntries);
+
+  // Only the first object of each kind/namespace/name is referable; duplicates were rejected.
+  const valid = <S>(kind: Kind): Typed<S>[] => entries.filter((e): e is Typed<S> => e.kind === kind && e.spec !== undefined);
+  const byKey = new Map<string, Entry>([...seen.values()].map((e) => [`${e.kind}/${e.namespace}/${e.name}`, e]));
+
+  // HealthPolicies.
+  const checks = new Map<string, ir.HealthCheck>();
+  for (const e of valid<HealthPolicySpec>('HealthPolicy')) {
+    const compiled = compileHealthPolicy(`${e.namespace}/${e.name}`, e.spec);
+    e.problems.push(...compiled.problems);
+    e.refsChecked = true;
+    if (compiled.check) checks.set(`${e.namespace}/${e.name}`, compiled.check);
+  }
+
+  // Backends.
+  const clusters: ir.Cluster[] = [];
+  for (const e of valid<BackendSpec>('Backend')) {
+    const compiled = compileBackend(e.spec, e.rawSpec, {
+      namespace: e.namespace,
+      name: e.name,
+      endpoints: input.endpoints,
+      healthPolicy(name): HealthPolicyLookup {
+        const check = checks.get(`${e.namespace}/${name}`);
+        if (check) return { state: 'ok', check };
+        return byKey.has(`HealthPolicy/${e.namespace}/${name}`) ? { state: 'not-accepted' } : { state: 'missing' };
+      },
+    });
+    e.problems.push(...compiled.problems);
+    e.refProblems.push(...compiled.refProblems);
+    e.refsChecked = true;
+    if (compiled.cluster) clusters.push(compiled.cluster);
+  }
+  const clusterByName = new Map(clusters.map((c) => [c.name, c]));
+
+  // Frontends: in namespace/name order, so the earlier one keeps a contested address and port.
+  const listeners: ir.Listener[] = [];
+  const claimed: ClaimedBind[] = [];
+  for (const e of valid<FrontendSpec>('Frontend')) {
+    e.problems.push(...checkFrontend(e.spec));
+    const { cluster, refProblems } = resolveDefaultBackend(e.spec, e.namespace, (name): BackendLookup => {
+      const c = clusterByName.get(`${e.namespace}/${name}`);
+      if (c) return { state: 'ok', cluster: c.name, mode: c.mode };
+      const backend = byKey.get(`Backend/${e.namespace}/${name}`);
+      if (!backend) return { state: 'missing' };
+      return { state: 'not-served', why: backend.problems.length > 0 ? 'is not accepted' : 'has unresolved references and is not served' };
+    });
+    e.refProblems.push(...refProblems);
+    e.refsChecked = true;
+    if (e.problems.length > 0) continue;
+    e.problems.push(...crossConflicts(e.spec, claimed));
+    if (e.problems.length > 0) continue;
+    e.spec.binds.forEach((b, index) => claimed.push({ frontend: `${e.namespace}/${e.name}`, index, address: b.address, port: b.port }));
+    listeners.push(...buildListeners(e.namespace, e.name, e.spec, cluster));
+  }
+
+  listeners.sort((a, b) => compareStrings(a.name, b.name));
+  clusters.sort((a, b) => compareStrings(a.name, b.name));
+  const results: ResourceResult[] = entries.map((e) => ({
+    kind: e.kind,
+    namespace: e.namespace,
+    name: e.name,
+    generation: e.generation,
+    source: e.source,
+    conditions: conditionsOf(e),
+    errors: [...e.problems, ...e.refProblems].map((p) => ({ path: p.path, message: p.message })),
+  }));
+  return { snapshot: { listeners, clusters }, results };
+}
