@@ -72,12 +72,17 @@ export class Runtime {
     // Servers that lost their checks are trusted again, as HAProxy does with no check.
     for (const cluster of this.clusters.values()) if (cluster.config.health === null) for (const s of cluster.servers) s.healthy = true;
     for (const cluster of this.clusters.values()) cluster.activate();
-    if (previous) for (const [name, cluster] of previous.clusters) cluster.retire(this.clusters.get(name) ?? null);
+    if (previous) {
+      for (const [name, cluster] of previous.clusters) cluster.retire(this.clusters.get(name) ?? null);
+      const kept = new Set<ServerState>();
+      for (const cluster of this.clusters.values()) for (const server of cluster.servers) kept.add(server);
+      for (const cluster of previous.clusters.values()) for (const server of cluster.servers) if (!kept.has(server)) server.retire();
+    }
   }
 
   stop(): void {
     for (const checker of this.checkers.values()) checker.stop();
-    for (const cluster of this.clusters.values()) for (const server of cluster.servers) server.closeIdle();
+    for (const cluster of this.clusters.values()) for (const server of cluster.servers) server.retire();
   }
 }
 

@@ -13,6 +13,7 @@ export type AdminState = 'ready' | 'drain' | 'maint';
 /** What a cluster does when a server's usability changes or a slot frees up. */
 export interface ServerOwner {
   onServerChange(server: ServerState): void;
+  onWeightChange(server: ServerState): void;
   onTakeConn(server: ServerState): void;
   onDropConn(server: ServerState): void;
 }
@@ -41,6 +42,9 @@ export class ServerState implements LbServer {
   responseErrors = 0;
   retries = 0;
   redispatches = 0;
+  private rampTimer: ReturnType<typeof setInterval> | null = null;
+  /** Left the configuration: connections it still serves close when done instead of pooling. */
+  retired = false;
 
   constructor(cluster: string, config: ir.Server) {
     this.cluster = cluster;
@@ -66,21 +70,61 @@ export class ServerState implements LbServer {
   reconfigure(config: ir.Server): void {
     if (config.disabled !== this.config.disabled) this.admin = config.disabled ? 'maint' : 'ready';
     this.config = config;
-    this.weight = config.weight;
     this.maxConnections = config.maxConnections;
+    if (this.rampTimer === null) this.weight = config.weight;
   }
 
   setHealthy(up: boolean): void {
     if (this.healthy === up) return;
     this.healthy = up;
-    if (!up) this.closeIdle();
+    if (up) this.startSlowStart();
+    else {
+      this.stopSlowStart();
+      this.closeIdle();
+    }
     this.owner?.onServerChange(this);
   }
 
   setAdmin(state: AdminState): void {
     if (this.admin === state) return;
+    const wasMaint = this.admin === 'maint';
     this.admin = state;
+    if (wasMaint && state === 'ready') this.startSlowStart();
     this.owner?.onServerChange(this);
+  }
+
+  /**
+   * HAProxy's slowstart: a server coming back up starts at weight 1 and ramps linearly to its
+   * configured weight over `slowStartMs`, so a cold server is not flooded the moment it returns.
+   */
+  private startSlowStart(): void {
+    const total = this.config.slowStartMs;
+    if (total === null || total <= 0 || this.config.weight <= 1) return;
+    this.stopSlowStart();
+    const started = performance.now();
+    this.weight = 1;
+    this.rampTimer = setInterval(() => {
+      const fraction = Math.min(1, (performance.now() - started) / total);
+      const weight = Math.max(1, Math.ceil(this.config.weight * fraction));
+      if (fraction >= 1) this.stopSlowStart();
+      if (weight !== this.weight) {
+        this.weight = weight;
+        this.owner?.onWeightChange(this);
+      }
+    }, Math.max(50, total / 20));
+    this.rampTimer.unref();
+  }
+
+  private stopSlowStart(): void {
+    if (this.rampTimer !== null) clearInterval(this.rampTimer);
+    this.rampTimer = null;
+  }
+
+  /** Stops background work when the server leaves the configuration. */
+  retire(): void {
+    this.retired = true;
+    this.stopSlowStart();
+    this.closeIdle();
   }
 
   take(): void {
