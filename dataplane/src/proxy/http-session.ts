@@ -350,7 +350,10 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     if (this.resBody === BODY_CLOSE || this.dechunk || !this.reqDone) this.clientKeepAlive = false;
     if (this.draining || this.slot.draining) this.clientKeepAlive = false;
     this.client.write(this.clientHead(), 'latin1');
-    if (this.resBody === BODY_NONE) return this.finishResponse();
+    if (this.resBody === BODY_NONE) {
+      if (end < buf.length) this.conn!.destroy(); // bytes after a body-less response: out of sync
+      return this.finishResponse();
+    }
     if (end < buf.length) this.forwardResponseBody(buf, end);
   }
 

@@ -76,7 +76,7 @@ export class UpstreamConn {
   release(): void {
     this.user = null;
     this.socket.setTimeout(0);
-    if (this.closed || !this.server.healthy || this.server.retired) {
+    if (this.closed || this.socket.destroyed || !this.server.healthy || this.server.retired) {
       this.destroy();
       return;
     }
