@@ -42,6 +42,11 @@ export async function run(options: RunOptions): Promise<number> {
       }
     }
     lastGood.remember(objects, result.results);
+    if (!applied && result.snapshot.listeners.length === 0) {
+      // As HAProxy refuses to start without an enabled listener: nothing to serve is an error.
+      log.error({ path: options.path }, 'no valid Frontend to serve; not starting');
+      return;
+    }
     if (applied && isDeepStrictEqual(result.snapshot, dataplane.snapshot)) return;
     const outcome = await dataplane.apply(result.snapshot);
     if (!outcome.ok) {

@@ -52,8 +52,10 @@ export function watchManifests(path: string, onChange: () => void, opts: WatchOp
     timer = null;
     firstEventAt = null;
     if (closed) return;
-    // The path may have turned from a file into a folder, appeared or gone: follow it.
-    if (kindOf(path) !== kind) start();
+    // Watch anew before every reload: the path may have turned from a file into a folder,
+    // appeared or gone, and on Linux a recursive watch loses a file that an editor replaced by
+    // rename. Anything written before the new watch exists is read by the reload that follows.
+    start();
     onChange();
   };
 
