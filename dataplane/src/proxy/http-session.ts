@@ -269,11 +269,18 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     let extra = '';
     const xff = this.runtime.forwardFor;
     if (xff !== null && (xff.except === null || !xff.except.matches(this.src))) {
-      extra += `${xff.header}: ${stripMappedPrefix(this.src)}\r\nx-forwarded-proto: http\r\n`;
+      extra += `${xff.header}: ${stripMappedPrefix(this.src)}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.runtime.config.port}\r\n`;
     }
     const upgrade = req.connUpgrade && req.upgrade !== '';
     if (upgrade) extra += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
     else if (cluster.config.httpReuse === 'never') extra += 'connection: close\r\n';
+    if (req.minor === 0) {
+      // As HAProxy, speak HTTP/1.1 to servers so the server side stays reusable; a request
+      // without Host stays 1.0 (1.1 servers must reject it) and asks for keep-alive instead.
+      if (req.host === '') extra += upgrade ? '' : 'connection: keep-alive\r\n';
+      const line = req.host === '' ? req.text.slice(0, req.text.indexOf('\r\n') + 2) : `${req.method} ${req.target} HTTP/1.1\r\n`;
+      return rebuildHead(req, line, isHopByHop, extra);
+    }
     if (!req.hopByHop) return extra === '' ? req.text : req.text.slice(0, -2) + extra + '\r\n';
     return rebuildHead(req, req.text.slice(0, req.text.indexOf('\r\n') + 2), isHopByHop, extra);
   }
@@ -327,6 +334,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       return;
     }
     this.resStarted = true;
+    if (end - from > MAX_HEAD_BYTES) return this.badGateway();
     const res = this.res;
     if (parseResponseHead(buf.toString('latin1', from, end), res) !== null) return this.badGateway();
     if (res.status < 200) {

@@ -128,6 +128,9 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
     // Connection attempt failed: retry the same server, redispatch on the last retry.
     const server = this.server!;
     server.connectErrors++;
+    // Detach and destroy the failed connection so its remaining events (an error is followed
+    // by a close) never reach this session again and are not blamed on the next attempt.
+    this.conn?.destroy();
     this.conn = null;
     this.server = null;
     server.drop();

@@ -19,7 +19,8 @@ export interface ServerOwner {
 }
 
 export class ServerState implements LbServer {
-  readonly id: number;
+  /** Position in the live snapshot's server list; changes when servers are inserted before it. */
+  id: number;
   readonly name: string;
   readonly identity: string;
   readonly cluster: string;
@@ -70,6 +71,7 @@ export class ServerState implements LbServer {
   reconfigure(config: ir.Server): void {
     if (config.disabled !== this.config.disabled) this.admin = config.disabled ? 'maint' : 'ready';
     this.config = config;
+    this.id = config.id;
     this.maxConnections = config.maxConnections;
     if (this.rampTimer === null) this.weight = config.weight;
   }
