@@ -1,6 +1,5 @@
 /**
- * Read-only looks at the live data plane for assertions the wire cannot show. `servers()` is
- * public; the queue length is read from the runtime's clusters, which are not a public API.
+ * Read-only looks at the live data plane for assertions the wire cannot show.
  */
 import assert from 'node:assert/strict';
 import type { Harness } from './dataplane-harness.ts';
@@ -15,8 +14,7 @@ export function serverState(harness: Harness, name: string): ServerState {
 
 /** Requests waiting in the queue of the Backend `cluster` (`namespace/name`). */
 export function queueLength(harness: Harness, cluster: string): number {
-  const runtime = (harness.dataplane as unknown as { runtime: { clusters: Map<string, { queueLength: number }> } | null }).runtime;
-  const found = runtime?.clusters.get(cluster);
-  assert.ok(found, `cluster ${cluster} not found in the runtime`);
-  return found.queueLength;
+  const length = harness.dataplane.queueLength(cluster);
+  assert.ok(length !== undefined, `cluster ${cluster} not found in the runtime`);
+  return length;
 }

@@ -91,6 +91,11 @@ export class Dataplane {
     return out;
   }
 
+  /** Requests waiting for a server slot in a cluster (`namespace/backend`), or undefined if unknown. */
+  queueLength(cluster: string): number | undefined {
+    return this.runtime?.clusters.get(cluster)?.queueLength;
+  }
+
   async close(): Promise<void> {
     await this.applying;
     this.runtime?.stop();
