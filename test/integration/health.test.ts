@@ -56,8 +56,11 @@ test('a server failing its HTTP check leaves the rotation and comes back, with n
 test('a killed server is retried then redispatched, taken out after fall checks, and back after a restart on its port', async (t) => {
   const [s1, s2, s3] = await httpServers(t, ['s1', 's2', 's3']);
   const port = await freePort();
+  // A slower check than the other tests (DOWN after 2 x 1s): requests sent right after the kill
+  // certainly reach the dead server before the check does, so retries and redispatch are seen.
+  const slowCheck = healthPolicy('hc', { interval: '1s', timeout: '500ms', rise: 2, fall: 2, http: { path: '/healthz', expect: { status: [200] } } });
   const harness = await startProxy(t, [
-    check,
+    slowCheck,
     backend('web', { balance: 'roundrobin', healthPolicyRef: { name: 'hc' }, retries: 3, redispatch: true, servers: [server(s1!), server(s2!), server(s3!)] }),
     listener('web', port, 'web'),
   ]);
@@ -73,6 +76,7 @@ test('a killed server is retried then redispatched, taken out after fall checks,
     const stopping = s2!.stop();
     load.phase = 'killed';
     await stopping;
+    await load.more(30);
     await eventually(() => assert.equal(serverState(harness, 's2').healthy, false, 's2 still UP'));
 
     load.phase = 'down';
