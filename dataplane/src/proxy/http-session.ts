@@ -53,6 +53,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private clientKeepAlive = true;
   private clientEnded = false;
   private clientPaused = false;
+  private clientTimeoutMs = -1;
   private cluster: Cluster | null = null;
   private conn: UpstreamConn | null = null;
   private hash: number | undefined = undefined;
@@ -75,7 +76,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     this.src = client.remoteAddress ?? '';
     slot.sessions.add(this);
     client.setNoDelay(true);
-    client.setTimeout(this.runtime.config.timeouts.httpRequestMs);
+    this.setClientTimeout(this.runtime.config.timeouts.httpKeepAliveMs);
     client.on('data', (data: Buffer) => this.onClientData(data));
     client.on('end', () => this.onClientEnd());
     client.on('error', () => this.destroy());
@@ -106,15 +107,11 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
         this.parseRequest();
         return;
       case FORWARDING:
-        if (!this.reqDone && this.pending === null) {
-          this.forwardRequestBody(data);
-          return;
-        }
-        this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
-        this.pauseClient();
+        if (!this.reqDone && this.pending === null) this.forwardRequestBody(data);
+        else this.holdPending(data); // the next, pipelined request
         return;
       case WAITING:
-        this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
+        this.holdPending(data);
         return;
       case TUNNEL:
         if (this.conn && !this.conn.socket.write(data)) this.pauseClient();
@@ -122,6 +119,12 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       default:
         return;
     }
+  }
+
+  /** Keeps bytes that cannot be handled yet; past one head's worth, stop reading the client. */
+  private holdPending(data: Buffer): void {
+    this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
+    if (this.pending.length > MAX_HEAD_BYTES) this.pauseClient();
   }
 
   private parseRequest(): void {
@@ -150,8 +153,10 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     const runtime = (this.runtime = this.slot.runtime);
     const req = this.req;
     this.state = WAITING;
-    this.pauseClient();
-    this.client.setTimeout(runtime.config.timeouts.clientMs);
+    // Only a body needs holding back until a server connection exists; pausing a socket costs
+    // an epoll change, so a body-less request leaves the client readable (see onClientData).
+    if (req.chunked || req.contentLength > 0) this.pauseClient();
+    this.setClientTimeout(runtime.config.timeouts.clientMs);
     this.reqDone = false;
     if (req.chunked) {
       this.reqBody = BODY_CHUNKED;
@@ -252,7 +257,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     this.state = FORWARDING;
     this.resStarted = false;
     this.resPending = null;
-    conn.socket.setTimeout(cluster.config.timeouts.serverMs);
+    conn.setTimeout(cluster.config.timeouts.serverMs);
     conn.socket.write(this.upstreamHead(cluster), 'latin1');
     const body = this.pending;
     this.pending = null;
@@ -301,7 +306,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     }
     const flushed = conn.socket.write(end === data.length ? data : data.subarray(0, end));
     if (end < data.length) this.pending = data.subarray(end);
-    if (this.reqDone || !flushed) this.pauseClient();
+    if (!flushed || (this.reqDone && this.pending !== null)) this.pauseClient();
   }
 
   onUpstreamDrain(): void {
@@ -357,12 +362,21 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     this.dechunk = this.resBody === BODY_CHUNKED && req.minor === 0;
     if (this.resBody === BODY_CLOSE || this.dechunk || !this.reqDone) this.clientKeepAlive = false;
     if (this.draining || this.slot.draining) this.clientKeepAlive = false;
-    this.client.write(this.clientHead(), 'latin1');
+    const client = this.client;
     if (this.resBody === BODY_NONE) {
+      client.write(this.clientHead(), 'latin1');
       if (end < buf.length) this.conn!.destroy(); // bytes after a body-less response: out of sync
       return this.finishResponse();
     }
-    if (end < buf.length) this.forwardResponseBody(buf, end);
+    if (end === buf.length) {
+      client.write(this.clientHead(), 'latin1');
+      return;
+    }
+    // Head and the first body bytes leave in one writev.
+    client.cork();
+    client.write(this.clientHead(), 'latin1');
+    this.forwardResponseBody(buf, end);
+    client.uncork();
   }
 
   /** The head to send the client: the server's, with our connection management. */
@@ -425,7 +439,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       return;
     }
     this.state = IDLE;
-    this.client.setTimeout(this.slot.runtime.config.timeouts.httpKeepAliveMs);
+    this.setClientTimeout(this.slot.runtime.config.timeouts.httpKeepAliveMs);
     if (this.pending !== null) {
       const buf = this.pending;
       this.pending = null;
@@ -443,8 +457,8 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     if (end < buf.length) this.client.write(buf.subarray(end));
     const tunnelMs = this.cluster!.config.timeouts.tunnelMs ?? this.runtime.config.timeouts.tunnelMs;
     if (tunnelMs !== null) {
-      this.client.setTimeout(tunnelMs);
-      conn.socket.setTimeout(tunnelMs);
+      this.setClientTimeout(tunnelMs);
+      conn.setTimeout(tunnelMs);
     }
     if (this.pending !== null) {
       conn.socket.write(this.pending);
@@ -598,6 +612,13 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     this.state = CLOSED;
     this.slot.closed(this);
     if (!this.client.destroyed) this.client.destroy();
+  }
+
+  /** Re-arms the client inactivity timer only when its length changes (each arming allocates). */
+  private setClientTimeout(ms: number): void {
+    if (ms === this.clientTimeoutMs) return;
+    this.clientTimeoutMs = ms;
+    this.client.setTimeout(ms);
   }
 
   private pauseClient(): void {

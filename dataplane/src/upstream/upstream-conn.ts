@@ -25,6 +25,7 @@ export class UpstreamConn {
   /** Requests served on this connection; > 0 means it is a reused connection. */
   uses = 0;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private timeoutMs = 0;
 
   constructor(server: ServerState, user: UpstreamUser, connectMs: number) {
     this.server = server;
@@ -48,7 +49,11 @@ export class UpstreamConn {
     });
     this.socket.on('error', (err) => this.user?.onUpstreamError(err));
     this.socket.on('close', () => this.onClose());
-    this.socket.on('timeout', () => this.user?.onUpstreamTimeout());
+    this.socket.on('timeout', () => {
+      // The server timeout stays armed in the pool: an idle connection that long unused is closed.
+      if (this.user) this.user.onUpstreamTimeout();
+      else this.destroy();
+    });
     this.socket.on('drain', () => this.user?.onUpstreamDrain());
   }
 
@@ -75,12 +80,18 @@ export class UpstreamConn {
   /** Returns the connection to its server's idle pool; it must be between messages. */
   release(): void {
     this.user = null;
-    this.socket.setTimeout(0);
     if (this.closed || this.socket.destroyed || !this.server.healthy || this.server.retired) {
       this.destroy();
       return;
     }
     this.server.idle.push(this);
+  }
+
+  /** Arms the inactivity timeout, only when its length changes (each arming allocates a timer). */
+  setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   destroy(): void {
