@@ -11,6 +11,7 @@ const defaults = [
   'dataplane/src/**/*.test.ts',
   'cli/src/**/*.test.ts',
   'scripts/**/*.test.ts',
+  'bench/**/*.test.ts',
   'test/**/*.test.ts',
 ];
 const patterns = process.argv.slice(2);

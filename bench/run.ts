@@ -1,0 +1,537 @@
+/**
+ * The benchmark harness: Switchyard against HAProxy, nginx and the backends themselves, on the
+ * same loopback backends, with the same wrk settings for every contender. See bench/README.md.
+ *
+ *   npm run bench                   full run (3 rounds x 10 s, ~12 minutes)
+ *   npm run bench -- --quick        quick run (~2 minutes, indicative only)
+ *   npm run bench -- --two-workers  HAProxy nbthread 2, nginx 2 workers, nothing pinned
+ *
+ * It installs nothing: haproxy, nginx and wrk must be there (apt-get install haproxy nginx wrk).
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { LARGE_PATH, startBackends } from './backends.ts';
+import {
+  allPorts,
+  contenders as allContenders,
+  layoutPorts,
+  PORT_SPAN,
+  startHaproxy,
+  startNginxProxy,
+  startSwitchyard,
+  waitUntilAnswers,
+  type Contender,
+  type Ports,
+  type Product,
+  type StartContext,
+  type Started,
+} from './contenders.ts';
+import { measureIdleConnections } from './memory.ts';
+import { Processes, type Managed } from './processes.ts';
+import { foreignCpuSeconds, foreignTicks, treeCpuSeconds } from './procfs.ts';
+import { computeRatios, renderMarkdown, summarize, type BenchReport, type Machine, type RunRecord, type Scenario, type Settings } from './report.ts';
+import { runWrk } from './wrk.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const REPO_NODE = join(REPO, 'node_modules', '.bin', 'node');
+const MiB = 1024 * 1024;
+
+const USAGE = `usage: npm run bench [-- options]
+
+  --quick                 fewer, shorter rounds (about two minutes); indicative only
+  --two-workers           HAProxy nbthread 2 and nginx 2 workers, nothing pinned
+                          (Switchyard has no workers setting yet: it runs one)
+  --rounds N              rounds per contender and scenario (default 3, quick 2)
+  --duration S            seconds per wrk run (default 10, quick 2)
+  --warmup S              seconds of warm-up per contender and scenario (default 2, quick 0);
+                          every contender also gets one warm-up at the start (3 s, quick 2 s)
+  --noise-retries N       measure a run again (up to N times) when other processes took more
+                          than 20% of a CPU during it (default 2, quick 1)
+  --idle-connections N    connections for the memory test (default 10000; 0 skips it)
+  --quiet-wait S          before each measured run, wait up to S seconds while other processes
+                          use more than 10% of a CPU (default 20, quick 5; 0: never wait)
+  --port-base P           first of ${PORT_SPAN} loopback ports to use (default: 24000, or below the ephemeral range)
+  --out DIR               where latest.md and latest.json go (default bench/results;
+                          --two-workers writes latest-two-workers.md and .json)
+  --keep-temp             keep the temp folder with configs and logs
+  -h, --help              this text
+`;
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
+}
+
+// ---------- arguments ----------
+
+const { values: args } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        'two-workers': { type: 'boolean', default: false },
+        rounds: { type: 'string' },
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        'idle-connections': { type: 'string' },
+        'quiet-wait': { type: 'string' },
+        'noise-retries': { type: 'string' },
+        'port-base': { type: 'string' },
+        out: { type: 'string' },
+        'keep-temp': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}`);
+  return n;
+}
+
+const quick = args.quick;
+const twoWorkers = args['two-workers'];
+const rounds = intArg('rounds', args.rounds, quick ? 2 : 3, 1);
+const durationSeconds = intArg('duration', args.duration, quick ? 2 : 10, 1);
+const warmupSeconds = intArg('warmup', args.warmup, quick ? 0 : 2, 0);
+const startWarmupSeconds = quick ? 2 : 3;
+const noiseRetries = intArg('noise-retries', args['noise-retries'], quick ? 1 : 2, 0);
+const idleCount = intArg('idle-connections', args['idle-connections'], 10_000, 0);
+const outDir = resolve(args.out ?? join(REPO, 'bench', 'results'));
+const quietWaitSeconds = intArg('quiet-wait', args['quiet-wait'], quick ? 5 : 20, 0);
+const QUIET_THRESHOLD = 0.1;
+/** A run during which other processes took more than this share of a CPU is measured again. */
+const NOISY_RUN = 0.2;
+const pauseMs = quick ? 250 : 500;
+const WRK_THREADS = 1;
+const WRK_TIMEOUT_SECONDS = 5;
+
+// ---------- prerequisites ----------
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major! < 23 || (major === 23 && minor! < 6)) {
+  fail(`needs Node 24 (this is ${process.version}); run it with \`make bench\` or \`npm run bench\`, which use the repository's Node.`);
+}
+if (!existsSync(REPO_NODE)) fail(`${REPO_NODE} is missing; run \`npm ci\` first.`);
+
+/** A command on the PATH or in the sbin folders (where Debian puts haproxy and nginx). */
+function findTool(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+const tools = { haproxy: findTool('haproxy'), nginx: findTool('nginx'), wrk: findTool('wrk'), taskset: findTool('taskset') };
+const missing = Object.entries(tools)
+  .filter(([name, path]) => path === null && (name !== 'taskset' || !twoWorkers))
+  .map(([name]) => name);
+if (missing.length > 0) {
+  const pkgs = missing.map((m) => (m === 'taskset' ? 'util-linux' : m));
+  console.error(`bench: missing ${missing.join(', ')}. The harness installs nothing itself; on Debian or Ubuntu:\n\n  sudo apt-get install ${pkgs.join(' ')}\n`);
+  process.exit(1);
+}
+const HAPROXY = tools.haproxy!;
+const NGINX = tools.nginx!;
+const WRK = tools.wrk!;
+
+const cpuCount = availableParallelism();
+if (!twoWorkers && cpuCount < 2) fail(`the pinned mode needs two CPUs (proxy on 0, load on 1); this machine offers ${cpuCount}.`);
+const PROXY_CPUS = twoWorkers ? null : '0';
+const LOAD_CPUS = twoWorkers ? null : '1';
+const proxyWorkers = { haproxy: twoWorkers ? 2 : 1, nginx: twoWorkers ? 2 : 1, switchyard: 1 };
+
+/** First line a command prints on stdout or stderr (nginx -v uses stderr, wrk -v exits 1). */
+function firstLine(cmd: string, argv: string[]): string {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n')[0]!.trim();
+}
+
+function machineInfo(): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const haproxy = firstLine(HAPROXY, ['-v']).replace(/ - https?:\S+$/, '');
+  const nginx = firstLine(NGINX, ['-v']).replace(/^nginx version:\s*/, '');
+  const wrk = firstLine(WRK, ['-v']).replace(/\s*\[.*$/, '');
+  return {
+    nproc: cpuCount,
+    cpuModel: model,
+    kernel: release(),
+    node: firstLine(REPO_NODE, ['-v']),
+    haproxy,
+    nginx,
+    wrk,
+    memTotalMiB: Math.round(totalmem() / MiB),
+    switchyard: switchyardRevision(),
+  };
+}
+
+/** `abc1234`, with `+ uncommitted changes` when the sources differ from it (read-only git). */
+function switchyardRevision(): string {
+  const rev = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (rev.status !== 0) return 'unknown revision';
+  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'api', 'controller', 'dataplane', 'cli', 'package-lock.json'], { encoding: 'utf8' });
+  return `${rev.stdout.trim()}${dirty.stdout.trim() ? ' + uncommitted changes' : ''}`;
+}
+
+function hardFileLimit(): number {
+  const n = Number(firstLine('sh', ['-c', 'ulimit -Hn']));
+  return Number.isFinite(n) && n > 0 ? n : 1_048_576;
+}
+
+// ---------- ports ----------
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+async function choosePorts(): Promise<Ports> {
+  // Below the ephemeral range, so no client socket (there are many) ever holds one of them.
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // default range
+  }
+  let base = args['port-base'] !== undefined ? intArg('port-base', args['port-base'], 0, 1024) : Math.min(24_000, low - PORT_SPAN * 20);
+  for (let attempt = 0; attempt < 20; attempt++, base += PORT_SPAN) {
+    const ports = layoutPorts(base);
+    const free = await Promise.all(allPorts(ports).map(portFree));
+    if (free.every(Boolean)) return ports;
+    if (args['port-base'] !== undefined) throw new Error(`ports ${base}-${base + PORT_SPAN - 1} are not all free on 127.0.0.1`);
+  }
+  throw new Error('found no free block of loopback ports; pass --port-base');
+}
+
+// ---------- cleanup ----------
+
+const procs = new Processes();
+const tmp = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+let finished = false;
+
+async function cleanup(keepTemp: boolean): Promise<void> {
+  await procs.stopAll();
+  if (!keepTemp && !args['keep-temp']) rmSync(tmp, { recursive: true, force: true });
+}
+process.on('exit', () => procs.killAllSync());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    console.error(`\nbench: ${signal}, stopping every process...`);
+    void cleanup(false).finally(() => process.exit(130));
+  });
+}
+
+// ---------- the run ----------
+
+const started = Date.now();
+const log = (msg: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+const events: string[] = [];
+
+interface Server {
+  product: Product;
+  name: string;
+  start: () => Started;
+  ports: number[];
+  current: Started | null;
+}
+
+async function startServer(s: Server): Promise<void> {
+  s.current = s.start();
+  for (const port of s.ports) await waitUntilAnswers(port, s.current.managed);
+}
+
+function tail(file: string, n = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The pause between runs, stretched (up to --quiet-wait) while processes outside the harness use
+ * more than QUIET_THRESHOLD of a CPU: this machine may be shared. Returns the extra seconds waited.
+ */
+async function pauseUntilQuiet(): Promise<number> {
+  const t0 = Date.now();
+  let before = foreignTicks(process.pid);
+  await sleep(pauseMs);
+  let load = foreignCpuSeconds(before, foreignTicks(process.pid)) / (pauseMs / 1000);
+  let told = false;
+  while (load > QUIET_THRESHOLD && Date.now() - t0 < quietWaitSeconds * 1000) {
+    if (!told) log(`   other processes use ${Math.round(load * 100)}% of a CPU; waiting up to ${quietWaitSeconds}s for a quieter moment`);
+    told = true;
+    before = foreignTicks(process.pid);
+    await sleep(1000);
+    load = foreignCpuSeconds(before, foreignTicks(process.pid));
+  }
+  return Math.max(0, (Date.now() - t0 - pauseMs) / 1000);
+}
+
+async function main(): Promise<void> {
+  const ports = await choosePorts();
+  const machine = machineInfo();
+  const fileLimit = hardFileLimit();
+  const runAsRoot = process.getuid?.() === 0;
+  const ctx = (cpus: string | null): StartContext => ({ procs, dir: tmp, cpus });
+  log(
+    `${quick ? 'QUICK mode (indicative only): ' : ''}${twoWorkers ? 'two workers, unpinned' : 'one worker, proxy pinned to CPU 0, wrk and backends to CPU 1'}; ` +
+      `${rounds} rounds x ${durationSeconds}s, interleaved; ports ${ports.backends[0]! - 1}+; temp ${tmp}`,
+  );
+
+  // Backends: one nginx, three ports, on the load CPU.
+  const backends = startBackends(
+    procs,
+    NGINX,
+    { prefix: join(tmp, 'backends'), workers: 1, workerConnections: 8192, fileLimit, runAsRoot, ports: ports.backends, largeFile: join(tmp, 'backends', '1m.bin') },
+    LOAD_CPUS,
+  );
+  for (const port of ports.backends) await waitUntilAnswers(port, backends);
+
+  const nginxConnections = Math.max(4096, Math.min(fileLimit - 100, idleCount + 1000));
+  const servers: Server[] = [
+    {
+      product: 'haproxy',
+      name: 'HAProxy',
+      ports: [ports.haproxyHttp, ports.haproxyTcp],
+      current: null,
+      start: () => startHaproxy(ctx(PROXY_CPUS), HAPROXY, { threads: proxyWorkers.haproxy, maxconn: Math.max(idleCount + 100, 4096), ports }),
+    },
+    {
+      product: 'nginx',
+      name: 'nginx',
+      ports: [ports.nginxHttp],
+      current: null,
+      start: () => startNginxProxy(ctx(PROXY_CPUS), NGINX, { workers: proxyWorkers.nginx, workerConnections: nginxConnections, fileLimit, runAsRoot, ports }),
+    },
+    {
+      product: 'switchyard',
+      name: 'Switchyard',
+      ports: [ports.switchyardHttp, ports.switchyardTcp],
+      current: null,
+      start: () => startSwitchyard(ctx(PROXY_CPUS), REPO, ports),
+    },
+  ];
+  for (const s of servers) {
+    await startServer(s);
+    log(`${s.name} answers (pid ${s.current!.managed.pid})`);
+  }
+  const serverOf = (c: Contender): Server | null => servers.find((s) => s.product === c.product) ?? null;
+  /** The process whose CPU is charged to a contender: the proxy, or the backends for direct. */
+  const processOf = (c: Contender): Managed => serverOf(c)?.current?.managed ?? backends;
+
+  /** Restarts a contender's proxy if it died (a crash is recorded as an event). */
+  async function ensureRunning(c: Contender, where: string): Promise<boolean> {
+    if (backends.exitInfo !== null) throw new Error(`the backends (nginx) exited: ${tail(backends.logFile)}`);
+    const s = serverOf(c);
+    if (s === null || s.current === null || s.current.managed.exitInfo === null) return true;
+    const info = s.current.managed.exitInfo;
+    const msg = `${s.name} exited (${info.signal ?? `code ${info.code}`}) before ${where}; last output: ${tail(s.current.managed.logFile) || '(none)'}`;
+    events.push(msg);
+    log(`!! ${msg}; restarting it`);
+    try {
+      await startServer(s);
+      events.push(`${s.name} restarted (pid ${s.current.managed.pid})`);
+      return true;
+    } catch (err) {
+      events.push(`${s.name} could not be restarted: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  const list = allContenders(ports);
+  const byId = new Map(list.map((c) => [c.id, c]));
+  const http = ['direct', 'haproxy-http', 'nginx-http', 'switchyard-http'];
+  const scenarios: Scenario[] = [
+    { id: 'keepalive-50', title: 'Keep-alive, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: http },
+    { id: 'keepalive-200', title: 'Keep-alive, 200 connections', path: '/', connections: 200, headers: [], metric: 'rps', contenders: http },
+    { id: 'close-50', title: 'New connection per request, 50 connections', path: '/', connections: 50, headers: ['Connection: close'], metric: 'rps', contenders: http },
+    { id: 'large-1mib', title: '1 MiB response, 10 connections', path: LARGE_PATH, connections: 10, headers: [], metric: 'mibps', contenders: http },
+    { id: 'tcp-50', title: 'TCP mode, keep-alive HTTP, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: ['direct', 'haproxy-tcp', 'switchyard-tcp'] },
+  ];
+
+  const wrkPrefix = LOAD_CPUS === null ? [] : [tools.taskset!, '-c', LOAD_CPUS];
+  const wrkRun = (c: Contender, sc: Scenario, seconds: number) =>
+    runWrk(
+      WRK,
+      { url: `http://127.0.0.1:${c.port}${sc.path}`, connections: sc.connections, durationSeconds: seconds, threads: WRK_THREADS, headers: sc.headers, timeoutSeconds: WRK_TIMEOUT_SECONDS },
+      wrkPrefix,
+      (pid, done) => procs.track(pid, done),
+    );
+
+  // Warm-up: every contender, keep-alive, before anything is measured (JIT, pools, page cache).
+  log(`warm-up: ${startWarmupSeconds}s per contender`);
+  for (const c of list) {
+    if (await ensureRunning(c, 'the warm-up')) await wrkRun(c, scenarios[0]!, startWarmupSeconds);
+    await sleep(pauseMs);
+  }
+
+  // Memory with idle connections, on processes that are fresh but warmed up.
+  const idle = [];
+  if (idleCount > 0) {
+    for (const id of ['switchyard-http', 'haproxy-http', 'nginx-http']) {
+      const c = byId.get(id)!;
+      await ensureRunning(c, 'the memory test');
+      log(`memory: ${c.label} with ${idleCount} idle connections...`);
+      const r = await measureIdleConnections({
+        contender: id, port: c.port, proxy: processOf(c), count: idleCount, node: REPO_NODE, cpus: LOAD_CPUS, procs, settleMs: quick ? 1000 : 2000,
+      });
+      idle.push(r);
+      log(
+        `memory: ${c.label}: held ${r.held}/${r.requested}, RSS ${Math.round(r.rssIdleKiB / 1024)} -> ${Math.round(r.rssHeldKiB / 1024)} MiB, ` +
+          `${r.perConnectionKiB === null ? '?' : r.perConnectionKiB.toFixed(1)} KiB/connection${r.error ? ` (${r.error})` : ''}`,
+      );
+      if (r.failed > 0) events.push(`memory test, ${c.label}: ${r.failed} of ${r.requested} connections failed (${JSON.stringify(r.failures)})`);
+      if (r.closedByPeer > 0) events.push(`memory test, ${c.label}: the proxy closed ${r.closedByPeer} idle connections while they were held`);
+      if (r.error) events.push(`memory test, ${c.label}: ${r.error}`);
+    }
+  }
+
+  /** One measured wrk run of `c`, with the CPU of the proxy, of the backends and of everything else. */
+  async function measure(c: Contender, sc: Scenario, round: number): Promise<RunRecord> {
+    const rec: RunRecord = {
+      scenario: sc.id, contender: c.id, round, requests: null, durationSeconds: null, rps: null, mibps: null, p50Ms: null, p99Ms: null,
+      cpuSeconds: null, backendCpuSeconds: null, socketErrors: null, non2xx3xx: null, error: null, foreignCpuSeconds: null, quietWaitSeconds: 0, discarded: null,
+    };
+    rec.quietWaitSeconds = await pauseUntilQuiet();
+    if (!(await ensureRunning(c, `${sc.id} round ${round}`))) {
+      rec.error = 'not running';
+      return rec;
+    }
+    const proc = processOf(c);
+    const cpu0 = treeCpuSeconds(proc.pid);
+    const back0 = treeCpuSeconds(backends.pid);
+    const foreign0 = foreignTicks(process.pid);
+    const w = await wrkRun(c, sc, durationSeconds);
+    rec.foreignCpuSeconds = foreignCpuSeconds(foreign0, foreignTicks(process.pid));
+    rec.cpuSeconds = treeCpuSeconds(proc.pid) - cpu0;
+    rec.backendCpuSeconds = treeCpuSeconds(backends.pid) - back0;
+    rec.wrkOutput = w.output;
+    if (proc.exitInfo !== null) rec.error = `${proc.name} exited during the run`;
+    if (w.result) {
+      const r = w.result;
+      Object.assign(rec, {
+        requests: r.requests,
+        durationSeconds: r.durationSeconds,
+        rps: r.requestsPerSecond,
+        mibps: r.transferBytesPerSecond / MiB,
+        p50Ms: r.latency.p50Ms,
+        p99Ms: r.latency.p99Ms,
+        socketErrors: r.socketErrors,
+        non2xx3xx: r.non2xx3xx,
+      });
+      if (proc.exitInfo !== null) rec.cpuSeconds = null;
+    }
+    rec.error ??= w.error;
+    return rec;
+  }
+
+  // Load: per scenario, rounds of A B C D (each after a short warm-up in the full run).
+  const runs: RunRecord[] = [];
+  for (const sc of scenarios) {
+    const cs = sc.contenders.map((id) => byId.get(id)!);
+    if (warmupSeconds > 0) {
+      log(`${sc.title}: warm-up ${warmupSeconds}s each`);
+      for (const c of cs) {
+        if (await ensureRunning(c, `the ${sc.id} warm-up`)) await wrkRun(c, sc, warmupSeconds);
+        await sleep(pauseMs);
+      }
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of cs) {
+        for (let attempt = 0; ; attempt++) {
+          const rec = await measure(c, sc, round);
+          runs.push(rec);
+          const errs = rec.socketErrors ? Object.values(rec.socketErrors).reduce((a, b) => a + b, 0) + (rec.non2xx3xx ?? 0) : 0;
+          const noise = rec.foreignCpuSeconds !== null && rec.durationSeconds ? rec.foreignCpuSeconds / rec.durationSeconds : null;
+          const retry = noise !== null && noise > NOISY_RUN && attempt < noiseRetries;
+          if (retry) rec.discarded = `other processes took ${Math.round(noise * 100)}% of a CPU`;
+          const shown = sc.metric === 'mibps' ? `${rec.mibps?.toFixed(0) ?? '–'} MiB/s` : `${rec.rps?.toFixed(0) ?? '–'} req/s`;
+          log(
+            `${sc.id} round ${round}/${rounds} ${c.id.padEnd(16)} ${shown.padStart(12)}  p99 ${rec.p99Ms?.toFixed(2) ?? '–'} ms  cpu ${rec.cpuSeconds?.toFixed(2) ?? '–'} s` +
+              (noise !== null && noise > QUIET_THRESHOLD ? `  noise ${Math.round(noise * 100)}%` : '') +
+              (errs > 0 ? `  errors ${errs}` : '') + (rec.error ? `  (${rec.error})` : '') + (retry ? '  -> discarded, measuring again' : ''),
+          );
+          if (retry) continue;
+          if (errs > 0) events.push(`${sc.title}, ${c.label}, round ${round}: ${errs} errors (socket ${JSON.stringify(rec.socketErrors)}, non-2xx/3xx ${rec.non2xx3xx})`);
+          if (rec.error) events.push(`${sc.title}, ${c.label}, round ${round}: ${rec.error}`);
+          break;
+        }
+      }
+    }
+  }
+
+  // Everything Switchyard printed at --log-level warn.
+  const swLog = join(tmp, 'switchyard', 'output.log');
+  const switchyardLog = existsSync(swLog) ? readFileSync(swLog, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+  const down = servers.filter((s) => s.current?.managed.exitInfo !== null).map((s) => s.name);
+  if (down.length > 0) events.push(`not running at the end of the run: ${down.join(', ')}`);
+
+  const settings: Settings = {
+    quick, twoWorkers, rounds, durationSeconds, warmupSeconds, startWarmupSeconds, noiseRetries, noisyRunThreshold: NOISY_RUN, wrkThreads: WRK_THREADS, wrkTimeoutSeconds: WRK_TIMEOUT_SECONDS,
+    idleConnections: idleCount, quietThreshold: QUIET_THRESHOLD, quietWaitSeconds, proxyCpus: PROXY_CPUS, loadCpus: LOAD_CPUS, proxyWorkers,
+  };
+  const configs = new Map(servers.map((s) => [s.product, s.current?.config]));
+  const contenderInfo = list.map((c) => ({ id: c.id, label: c.label, product: c.product, mode: c.mode, config: configs.get(c.product) }));
+  const summaries = summarize(scenarios, runs);
+  const report: BenchReport = {
+    schemaVersion: 1,
+    date: new Date(started).toISOString(),
+    totalSeconds: (Date.now() - started) / 1000,
+    settings,
+    machine,
+    contenders: contenderInfo,
+    scenarios,
+    runs,
+    summaries,
+    ratios: computeRatios(scenarios, contenderInfo, summaries),
+    idle,
+    events,
+    switchyardLog: switchyardLog.slice(0, 200),
+  };
+  const markdown = renderMarkdown(report);
+  mkdirSync(outDir, { recursive: true });
+  const name = twoWorkers ? 'latest-two-workers' : 'latest';
+  writeFileSync(join(outDir, `${name}.md`), markdown);
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${markdown}`);
+  log(`wrote ${join(outDir, `${name}.md`)} and ${name}.json`);
+}
+
+try {
+  await main();
+  finished = true;
+} catch (err) {
+  console.error(`bench: ${(err as Error).stack ?? String(err)}`);
+  console.error(`bench: configs and logs kept in ${tmp}`);
+} finally {
+  await cleanup(!finished);
+}
+process.exit(finished ? 0 : 1);
