@@ -4,38 +4,12 @@
  * patterns that RE2 (the API server's regexp engine) reads as JavaScript does.
  */
 import type { JSONSchemaProps } from './types.ts';
+import { KEY_ORDER, KUBE_FORMATS } from './structural.ts';
 import { validate } from './validate.ts';
 
 const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);
-const KUBE_FORMATS = new Set(['date-time', 'date', 'email', 'uuid', 'ipv4', 'ipv6', 'hostname', 'byte', 'int32', 'int64', 'cidr', 'uri']);
-const STRUCTURAL_KEYS = new Set([
-  'description',
-  'type',
-  'format',
-  'nullable',
-  'x-kubernetes-int-or-string',
-  'enum',
-  'default',
-  'minimum',
-  'exclusiveMinimum',
-  'maximum',
-  'exclusiveMaximum',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'minItems',
-  'maxItems',
-  'items',
-  'properties',
-  'additionalProperties',
-  'required',
-  'oneOf',
-  'anyOf',
-  'allOf',
-  'not',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-]);
+/** What a structural schema may hold: every keyword we generate except preserve-unknown-fields. */
+const STRUCTURAL_KEYS = new Set<string>(KEY_ORDER.filter((k) => k !== 'x-kubernetes-preserve-unknown-fields'));
 /** Inside anyOf/oneOf/allOf/not only validations may appear, never the shape (type, default, …). */
 const VALUE_VALIDATION_KEYS = new Set([
   'enum',

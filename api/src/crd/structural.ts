@@ -24,10 +24,11 @@ import type { JSONSchemaProps, SchemaType } from './types.ts';
 type JsonObject = Record<string, unknown>;
 
 /** Formats the API server understands; zod's own (starts_with, …) come with an equivalent pattern. */
-const KUBE_FORMATS = new Set(['date-time', 'date', 'email', 'uuid', 'ipv4', 'ipv6', 'hostname', 'byte', 'int32', 'int64', 'cidr', 'uri']);
+export const KUBE_FORMATS = new Set(['date-time', 'date', 'email', 'uuid', 'ipv4', 'ipv6', 'hostname', 'byte', 'int32', 'int64', 'cidr', 'uri']);
 const ZOD_PATTERN_FORMATS = new Set(['starts_with', 'ends_with', 'includes', 'regex']);
 
-const KEY_ORDER: readonly (keyof JSONSchemaProps)[] = [
+/** Every keyword a generated schema may hold, in the order they are written. */
+export const KEY_ORDER: readonly (keyof JSONSchemaProps)[] = [
   'description',
   'type',
   'x-kubernetes-int-or-string',
