@@ -6,11 +6,13 @@
  *
  * Only servers with a free slot are kept, in a heap by id: pick is O(1), updates O(log n).
  */
+import type { ServerNode } from './server-nodes.ts';
 import type { Algorithm, AlgorithmFactory, LbServer, PickRequest } from './algorithm.ts';
 import { isFull } from './capacity.ts';
+import { ServerNodes } from './server-nodes.ts';
 import { IndexedHeap } from './heap.ts';
 
-class FirstNode {
+class FirstNode implements ServerNode {
   heapIndex = -1;
   server: LbServer;
   up = false;
@@ -28,23 +30,15 @@ function lowerId(a: FirstNode, b: FirstNode): boolean {
 }
 
 class First implements Algorithm {
-  readonly #nodes: (FirstNode | undefined)[] = [];
+  readonly #nodes = new ServerNodes((server) => new FirstNode(server));
   readonly #heap = new IndexedHeap<FirstNode>(lowerId);
 
   onServerUp(server: LbServer): void {
-    let n = this.#nodes[server.id];
-    if (n === undefined) {
-      n = new FirstNode(server);
-      this.#nodes[server.id] = n;
-    } else {
-      n.server = server;
-    }
-    n.up = true;
-    this.#sync(n);
+    this.#sync(this.#nodes.up(server));
   }
 
   onServerDown(server: LbServer): void {
-    const n = this.#nodes[server.id];
+    const n = this.#nodes.get(server.id);
     if (n === undefined) return;
     n.up = false;
     this.#heap.remove(n);
@@ -72,8 +66,8 @@ class First implements Algorithm {
   }
 
   #changed(server: LbServer): void {
-    const n = this.#nodes[server.id];
-    if (n !== undefined && n.up) this.#sync(n);
+    const n = this.#nodes.live(server);
+    if (n !== undefined) this.#sync(n);
   }
 
   #sync(n: FirstNode): void {

@@ -10,11 +10,13 @@
  * Full servers leave the tree when they reach maxConnections and return when a request ends, so
  * pick is O(1) and the updates O(log n).
  */
+import type { ServerNode } from './server-nodes.ts';
 import type { Algorithm, AlgorithmFactory, LbServer, PickRequest } from './algorithm.ts';
 import { isFull } from './capacity.ts';
+import { ServerNodes } from './server-nodes.ts';
 import { IndexedHeap } from './heap.ts';
 
-class LcNode {
+class LcNode implements ServerNode {
   heapIndex = -1;
   server: LbServer;
   up = false;
@@ -39,25 +41,17 @@ function lessLoaded(a: LcNode, b: LcNode): boolean {
 }
 
 class LeastConn implements Algorithm {
-  readonly #nodes: (LcNode | undefined)[] = [];
+  readonly #nodes = new ServerNodes((server) => new LcNode(server));
   readonly #heap = new IndexedHeap<LcNode>(lessLoaded);
   #seq = 0;
 
   onServerUp(server: LbServer): void {
-    let n = this.#nodes[server.id];
-    if (n === undefined) {
-      n = new LcNode(server);
-      this.#nodes[server.id] = n;
-    } else {
-      n.server = server;
-    }
-    n.up = true;
-    this.#sync(n);
+    this.#sync(this.#nodes.up(server));
   }
 
   onServerDown(server: LbServer): void {
-    const n = this.#nodes[server.id];
-    if (n === undefined || !n.up) return;
+    const n = this.#nodes.live(server);
+    if (n === undefined) return;
     n.up = false;
     this.#heap.remove(n);
   }
@@ -87,9 +81,8 @@ class LeastConn implements Algorithm {
   }
 
   #changed(server: LbServer): void {
-    const n = this.#nodes[server.id];
-    if (n === undefined || !n.up) return;
-    this.#sync(n);
+    const n = this.#nodes.live(server);
+    if (n !== undefined) this.#sync(n);
   }
 
   /** Puts the node where its server's state says, behind its equals. */

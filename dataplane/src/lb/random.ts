@@ -8,11 +8,13 @@
  * in the tree, so they are never drawn; `avoid` is excluded from the draws by taking its weight out
  * of the range (no retries), and chosen only when it is the sole candidate.
  */
+import type { ServerNode } from './server-nodes.ts';
 import type { Algorithm, AlgorithmFactory, AlgorithmOptions, LbServer, PickRequest } from './algorithm.ts';
 import { isFull } from './capacity.ts';
+import { ServerNodes } from './server-nodes.ts';
 import { WeightTree } from './weight-tree.ts';
 
-class RandomNode {
+class RandomNode implements ServerNode {
   server: LbServer;
   up = false;
 
@@ -22,7 +24,7 @@ class RandomNode {
 }
 
 class PowerOfChoices implements Algorithm {
-  readonly #nodes: (RandomNode | undefined)[] = [];
+  readonly #nodes = new ServerNodes((server) => new RandomNode(server));
   readonly #tree = new WeightTree();
   readonly #draws: number;
   readonly #random: () => number;
@@ -34,19 +36,11 @@ class PowerOfChoices implements Algorithm {
   }
 
   onServerUp(server: LbServer): void {
-    let n = this.#nodes[server.id];
-    if (n === undefined) {
-      n = new RandomNode(server);
-      this.#nodes[server.id] = n;
-    } else {
-      n.server = server;
-    }
-    n.up = true;
-    this.#sync(n);
+    this.#sync(this.#nodes.up(server));
   }
 
   onServerDown(server: LbServer): void {
-    const n = this.#nodes[server.id];
+    const n = this.#nodes.get(server.id);
     if (n === undefined) return;
     n.up = false;
     this.#sync(n);
@@ -72,7 +66,7 @@ class PowerOfChoices implements Algorithm {
     let avoidWeight = 0;
     let avoidStart = 0;
     if (avoid != null) {
-      const a = this.#nodes[avoid.id];
+      const a = this.#nodes.get(avoid.id);
       if (a !== undefined && a.server === avoid) {
         avoidWeight = tree.get(avoid.id);
         if (avoidWeight === total) return avoid;
@@ -87,7 +81,7 @@ class PowerOfChoices implements Algorithm {
       let u = this.#random() * range;
       if (!(u >= 0)) u = 0;
       if (avoidWeight > 0 && u >= avoidStart) u += avoidWeight;
-      const drawn = (nodes[tree.find(u)] as RandomNode).server;
+      const drawn = nodes.get(tree.find(u))!.server;
       // Lower active/weight wins; the earlier draw keeps a tie.
       if (best === null || drawn.active * best.weight < best.active * drawn.weight) best = drawn;
     }
@@ -95,8 +89,8 @@ class PowerOfChoices implements Algorithm {
   }
 
   #changed(server: LbServer): void {
-    const n = this.#nodes[server.id];
-    if (n !== undefined && n.up) this.#sync(n);
+    const n = this.#nodes.live(server);
+    if (n !== undefined) this.#sync(n);
   }
 
   #sync(n: RandomNode): void {
