@@ -4,3 +4,4 @@ export * from './resources/backend.ts';
 export * from './resources/frontend.ts';
 export * from './conditions.ts';
 export type * as ir from './snapshot/ir.ts';
+export * from './protocol/messages.ts';

@@ -1,0 +1,122 @@
+/**
+ * The control channel between controller and data planes: JSON text frames over a websocket,
+ * validated with zod on both ends. State of the world, xDS-style:
+ *
+ *   data plane                          controller
+ *   hello {node, lastVersion}   ──────▶
+ *                               ◀──────  welcome {replica}
+ *                               ◀──────  push {version, nonce, snapshot}
+ *   ack {version, nonce}        ──────▶  (or nack {version, nonce, error})
+ *   health {servers}            ──────▶  (whenever a server's state changes, and after each ack)
+ *
+ * The controller keeps at most one push unacknowledged per stream; a newer snapshot replaces a
+ * pending one. An ack or nack whose nonce is not the outstanding one is stale and ignored.
+ * Versions are content hashes, so every controller replica names the same snapshot the same way
+ * and a data plane reconnecting to another replica with `lastVersion` current gets no push.
+ * Liveness uses websocket ping/pong frames, not messages.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const HelloSchema = z.strictObject({
+  type: z.literal('hello'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  /** The data plane's name (`--name`, the pod name in a cluster). */
+  node: z.string().min(1).max(253),
+  /** The version the data plane is serving, or null before its first snapshot. */
+  lastVersion: z.string().min(1).nullable(),
+});
+
+export const WelcomeSchema = z.strictObject({
+  type: z.literal('welcome'),
+  /** The controller replica's identity. */
+  replica: z.string().min(1),
+});
+
+export const PushSchema = z.strictObject({
+  type: z.literal('push'),
+  version: z.string().min(1),
+  nonce: z.string().min(1),
+  /** An `ir.Snapshot`; the data plane validates it with `SnapshotSchema` before building anything. */
+  snapshot: z.unknown(),
+});
+
+export const AckSchema = z.strictObject({
+  type: z.literal('ack'),
+  version: z.string().min(1),
+  nonce: z.string().min(1),
+});
+
+export const NackSchema = z.strictObject({
+  type: z.literal('nack'),
+  version: z.string().min(1),
+  nonce: z.string().min(1),
+  /** Why the snapshot was refused, e.g. `listener default/web#0 on 0.0.0.0:80: EADDRINUSE`. */
+  error: z.string().min(1).max(4096),
+});
+
+export const ServerHealthStateSchema = z.enum(['up', 'down', 'maint']);
+
+export const ServerHealthSchema = z.strictObject({
+  /** `namespace/backend`. */
+  cluster: z.string().min(1),
+  /** The server's name within the cluster. */
+  server: z.string().min(1),
+  state: ServerHealthStateSchema,
+  /** The last check result, e.g. `L4CON: connection refused`; empty when unknown. */
+  reason: z.string().max(1024),
+});
+
+/** Every server of the snapshot being served, in full (state of the world, not deltas). */
+export const HealthReportSchema = z.strictObject({
+  type: z.literal('health'),
+  servers: z.array(ServerHealthSchema),
+});
+
+export const DataplaneMessageSchema = z.discriminatedUnion('type', [HelloSchema, AckSchema, NackSchema, HealthReportSchema]);
+export const ControllerMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, PushSchema]);
+
+export type Hello = z.infer<typeof HelloSchema>;
+export type Welcome = z.infer<typeof WelcomeSchema>;
+export type Push = z.infer<typeof PushSchema>;
+export type Ack = z.infer<typeof AckSchema>;
+export type Nack = z.infer<typeof NackSchema>;
+export type ServerHealthState = z.infer<typeof ServerHealthStateSchema>;
+export type ServerHealth = z.infer<typeof ServerHealthSchema>;
+export type HealthReport = z.infer<typeof HealthReportSchema>;
+export type DataplaneMessage = z.infer<typeof DataplaneMessageSchema>;
+export type ControllerMessage = z.infer<typeof ControllerMessageSchema>;
+
+/** Close codes the controller uses (4000-4999 is the application range). */
+export const CloseCode = {
+  /** The first message was not a valid hello. */
+  BadHello: 4000,
+  /** A message failed validation; the reason names the field. */
+  BadMessage: 4001,
+  /** Another stream with the same node name connected; the older one is closed. */
+  Replaced: 4002,
+  /** The controller is shutting down. */
+  GoingAway: 1001,
+} as const;
+
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+/** Parses one text frame; the error names the field at fault (`servers[3].state: ...`). */
+export function decodeMessage<T>(schema: z.ZodType<T>, text: string): DecodeResult<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+  return { ok: false, error: `${path || '(message)'}: ${issue.message}` };
+}
+
+export function encodeMessage(message: DataplaneMessage | ControllerMessage): string {
+  return JSON.stringify(message);
+}
