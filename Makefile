@@ -1,5 +1,5 @@
 # Every target runs through npm so the pinned Node 24 (the `node` devDependency) is on the PATH.
-.PHONY: install build test lint crds demo bench bench-quick
+.PHONY: install build test lint crds demo bench bench-quick dev-cluster
 
 install:
 	npm ci
@@ -25,3 +25,8 @@ bench:
 
 bench-quick:
 	npm run bench -- --quick
+
+# The tests' Kubernetes API server emulator on 127.0.0.1:${DEV_CLUSTER_PORT:-16443}, writing
+# .dev-cluster/kubeconfig (scripts/dev-cluster.ts). `npm exec` puts the pinned Node 24 on the PATH.
+dev-cluster:
+	npm exec --no -- node scripts/dev-cluster.ts
