@@ -25,7 +25,7 @@ const SCHEMAS = { Backend: BackendSchema, Frontend: FrontendSchema, HealthPolicy
 type Kind = keyof typeof SCHEMAS;
 const KINDS = (Object.keys(SCHEMAS) as Kind[]).sort(compareStrings);
 
-interface Entry {
+export interface Entry {
   index: number;
   kind: string;
   namespace: string;
@@ -43,7 +43,7 @@ interface Entry {
   rawSpec: unknown;
 }
 
-type Typed<S> = Entry & { spec: S };
+export type Typed<S> = Entry & { spec: S };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -145,7 +145,52 @@ function conditionsOf(entry: Entry): ResultCondition[] {
   return [accepted, resolved];
 }
 
-export function translate(input: TranslateInput): TranslateResult {
+/**
+ * A Backend that passed the schema, as it was before compilation: what `incremental.ts` needs to
+ * compile it again against other endpoints without redoing the rest.
+ */
+export interface BackendSeed {
+  /** A copy taken before compilation; never mutated. */
+  readonly entry: Readonly<Typed<BackendSpec>>;
+  readonly healthPolicy: (name: string) => HealthPolicyLookup;
+  /** Position of its result in `result.results`. */
+  resultIndex: number;
+}
+
+/** A translation and what an incremental rebuild needs from it. */
+export interface TranslationState {
+  result: TranslateResult;
+  /** Every Backend that passed the schema and was compiled, in compilation order. */
+  backends: readonly BackendSeed[];
+}
+
+/** Compiles one Backend entry, recording its problems on it; the cluster, or null when it is left out. */
+export function compileBackendEntry(
+  e: Typed<BackendSpec>,
+  endpoints: TranslateInput['endpoints'],
+  healthPolicy: (name: string) => HealthPolicyLookup,
+): ir.Cluster | null {
+  const compiled = compileBackend(e.spec, e.rawSpec, { namespace: e.namespace, name: e.name, endpoints, healthPolicy });
+  e.problems.push(...compiled.problems);
+  e.refProblems.push(...compiled.refProblems);
+  e.refsChecked = true;
+  return compiled.cluster;
+}
+
+export function resultOf(e: Entry): ResourceResult {
+  return {
+    kind: e.kind,
+    namespace: e.namespace,
+    name: e.name,
+    generation: e.generation,
+    source: e.source,
+    conditions: conditionsOf(e),
+    errors: [...e.problems, ...e.refProblems].map((p) => ({ path: p.path, message: p.message })),
+  };
+}
+
+/** `translate`, also returning what `retranslate` (incremental.ts) needs. */
+export function translateWithState(input: TranslateInput): TranslationState {
   const entries: Entry[] = [];
   const seen = new Map<string, Entry>();
   input.objects.forEach((raw, index) => {
@@ -171,21 +216,16 @@ export function translate(input: TranslateInput): TranslateResult {
 
   // Backends.
   const clusters: ir.Cluster[] = [];
+  const backends: BackendSeed[] = [];
   for (const e of valid<BackendSpec>('Backend')) {
-    const compiled = compileBackend(e.spec, e.rawSpec, {
-      namespace: e.namespace,
-      name: e.name,
-      endpoints: input.endpoints,
-      healthPolicy(name): HealthPolicyLookup {
-        const check = checks.get(`${e.namespace}/${name}`);
-        if (check) return { state: 'ok', check };
-        return byKey.has(`HealthPolicy/${e.namespace}/${name}`) ? { state: 'not-accepted' } : { state: 'missing' };
-      },
-    });
-    e.problems.push(...compiled.problems);
-    e.refProblems.push(...compiled.refProblems);
-    e.refsChecked = true;
-    if (compiled.cluster) clusters.push(compiled.cluster);
+    const healthPolicy = (name: string): HealthPolicyLookup => {
+      const check = checks.get(`${e.namespace}/${name}`);
+      if (check) return { state: 'ok', check };
+      return byKey.has(`HealthPolicy/${e.namespace}/${name}`) ? { state: 'not-accepted' } : { state: 'missing' };
+    };
+    backends.push({ entry: { ...e, problems: [...e.problems], refProblems: [...e.refProblems] }, healthPolicy, resultIndex: -1 });
+    const cluster = compileBackendEntry(e, input.endpoints, healthPolicy);
+    if (cluster) clusters.push(cluster);
   }
   const clusterByName = new Map(clusters.map((c) => [c.name, c]));
 
@@ -212,14 +252,12 @@ export function translate(input: TranslateInput): TranslateResult {
 
   listeners.sort((a, b) => compareStrings(a.name, b.name));
   clusters.sort((a, b) => compareStrings(a.name, b.name));
-  const results: ResourceResult[] = entries.map((e) => ({
-    kind: e.kind,
-    namespace: e.namespace,
-    name: e.name,
-    generation: e.generation,
-    source: e.source,
-    conditions: conditionsOf(e),
-    errors: [...e.problems, ...e.refProblems].map((p) => ({ path: p.path, message: p.message })),
-  }));
-  return { snapshot: { listeners, clusters }, results };
+  const results: ResourceResult[] = entries.map(resultOf);
+  const positions = new Map(entries.map((e, i) => [e.index, i]));
+  for (const seed of backends) seed.resultIndex = positions.get(seed.entry.index)!;
+  return { result: { snapshot: { listeners, clusters }, results }, backends };
+}
+
+export function translate(input: TranslateInput): TranslateResult {
+  return translateWithState(input).result;
 }

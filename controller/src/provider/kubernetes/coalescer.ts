@@ -1,0 +1,82 @@
+/**
+ * Debounce with holdoff plus max holdoff (Contour's `handler.go`, Traefik's throttling): a burst of
+ * changes becomes one rebuild, `holdoffMs` after the last change but never later than `maxHoldoffMs`
+ * after the first pending one, and never before the world is complete (`open()`, i.e. synced).
+ */
+import type { Cancel, Timers } from './timers.ts';
+import { realTimers } from './timers.ts';
+
+export interface CoalescerOptions {
+  /** Quiet period after the last change. Default 50 ms. */
+  holdoffMs?: number;
+  /** Longest wait after the first pending change. Default 1000 ms. */
+  maxHoldoffMs?: number;
+  timers?: Timers;
+}
+
+export class Coalescer {
+  readonly #run: () => void;
+  readonly #holdoffMs: number;
+  readonly #maxHoldoffMs: number;
+  readonly #timers: Timers;
+  #open = false;
+  #closed = false;
+  /** When the oldest unbuilt change arrived, or null when nothing is pending. */
+  #firstAt: number | null = null;
+  #cancel: Cancel | null = null;
+
+  /** `run` rebuilds; changes it causes (or that arrive while it runs) schedule another rebuild. */
+  constructor(run: () => void, opts: CoalescerOptions = {}) {
+    this.#run = run;
+    this.#holdoffMs = opts.holdoffMs ?? 50;
+    this.#maxHoldoffMs = opts.maxHoldoffMs ?? 1000;
+    this.#timers = opts.timers ?? realTimers;
+    if (!(this.#holdoffMs >= 0) || !(this.#maxHoldoffMs >= this.#holdoffMs)) {
+      throw new RangeError('coalescer: need 0 <= holdoffMs <= maxHoldoffMs');
+    }
+  }
+
+  /** True while a change waits for a rebuild. */
+  get pending(): boolean {
+    return this.#firstAt !== null;
+  }
+
+  /** Something that matters changed. */
+  notify(): void {
+    if (this.#closed) return;
+    const now = this.#timers.now();
+    this.#firstAt ??= now;
+    if (this.#open) this.#arm(Math.min(now + this.#holdoffMs, this.#firstAt + this.#maxHoldoffMs) - now);
+  }
+
+  /**
+   * The world is complete (every informer synced): from now on rebuilds may run. The first one runs
+   * at once (there is always a first world to build, even an empty one); the wait so far counts.
+   */
+  open(): void {
+    if (this.#open || this.#closed) return;
+    this.#open = true;
+    this.#firstAt ??= this.#timers.now();
+    this.#arm(0);
+  }
+
+  /** No more rebuilds. */
+  close(): void {
+    this.#closed = true;
+    this.#cancel?.();
+    this.#cancel = null;
+    this.#firstAt = null;
+  }
+
+  #arm(delayMs: number): void {
+    this.#cancel?.();
+    this.#cancel = this.#timers.schedule(() => this.#fire(), Math.max(0, delayMs));
+  }
+
+  #fire(): void {
+    this.#cancel = null;
+    if (this.#closed || this.#firstAt === null) return;
+    this.#firstAt = null;
+    this.#run();
+  }
+}
