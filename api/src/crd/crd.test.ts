@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { BALANCE_ALGORITHMS, BackendSpec } from '../resources/backend.ts';
+import { BALANCE_ALGORITHMS, BackendSchema, BackendSpec } from '../resources/backend.ts';
 import { Mode } from '../resources/common.ts';
 import { FrontendSpec } from '../resources/frontend.ts';
 import { HealthPolicySpec } from '../resources/health-policy.ts';
@@ -94,6 +94,14 @@ describe('generated CRDs: structural schema', () => {
     for (const s of Object.values(servers.properties!)) assert.equal(s.type, 'integer');
     assert.equal(rootOf('Frontend').properties!.status.properties!.servers, undefined);
   });
+
+  it('Backend status in the CRD is the one BackendSchema validates (one source of truth)', () => {
+    const fromResource = BackendSchema.shape.status.unwrap();
+    assert.equal(KINDS.find((k) => k.kind === 'Backend')!.status, fromResource);
+    const status = { conditions: [], servers: { total: 3, up: 2, down: 1, maintenance: 0 } };
+    assert.deepEqual(fromResource.parse(status), status);
+    assert.equal(fromResource.safeParse({ servers: { total: -1 } }).success, false);
+  });
 });
 
 describe('generated CRDs: names, versions, subresources, printer columns', () => {
@@ -128,7 +136,11 @@ describe('generated CRDs: names, versions, subresources, printer columns', () =>
   it('shows the useful columns in kubectl get', () => {
     assert.deepEqual(visible('Frontend'), ['Mode', 'Port', 'Default Backend', 'Accepted', 'Programmed', 'Age']);
     assert.deepEqual(visible('Backend'), ['Mode', 'Balance', 'Servers', 'Up', 'Accepted', 'Programmed', 'Age']);
-    assert.deepEqual(visible('HealthPolicy'), ['Interval', 'Rise', 'Fall', 'Accepted', 'Age']);
+    assert.deepEqual(visible('HealthPolicy'), ['Interval', 'Rise', 'Fall', 'Accepted', 'Programmed', 'Age']);
+    // `kubectl get -o wide` adds what the Programmed condition says (`3/3 data planes`, or who rejected it).
+    for (const kind of ['Frontend', 'Backend', 'HealthPolicy']) {
+      assert.equal(columns(kind).find((c) => c.name === 'Data Planes')?.priority, 1, kind);
+    }
     const col = (kind: string, name: string) => columns(kind).find((c) => c.name === name)!;
     assert.deepEqual(col('Frontend', 'Port'), { name: 'Port', type: 'integer', jsonPath: '.spec.binds[0].port', description: 'Port of the first bind.' });
     assert.equal(col('Frontend', 'Accepted').jsonPath, '.status.conditions[?(@.type=="Accepted")].status');

@@ -2,31 +2,14 @@
  * The three CustomResourceDefinitions, derived from the zod spec schemas (the single source of
  * truth). Pure: `npm run crds` (scripts/generate-crds.ts) writes them to crds/.
  */
-import { z } from 'zod';
-import { BackendSpec } from '../resources/backend.ts';
+import type { z } from 'zod';
+import { BackendSpec, BackendStatus } from '../resources/backend.ts';
 import { GROUP, Status, VERSION } from '../resources/common.ts';
 import { FrontendSpec } from '../resources/frontend.ts';
 import { HealthPolicySpec } from '../resources/health-policy.ts';
 import { structuralErrors } from './check.ts';
 import { zodToStructural } from './structural.ts';
 import type { CustomResourceDefinition, JSONSchemaProps, PrinterColumn } from './types.ts';
-
-/**
- * Live server health of a Backend, aggregated from the data planes. Not (yet) part of the zod
- * Status in resources/common.ts, which is loose; declared here so the CRD does not prune it.
- */
-export const BackendServerCounts = z
-  .object({
-    total: z.number().int().min(0).optional().describe('Servers in the pool, static and discovered.'),
-    up: z.number().int().min(0).optional().describe('Servers passing their health checks.'),
-    down: z.number().int().min(0).optional().describe('Servers failing their health checks.'),
-    maintenance: z.number().int().min(0).optional().describe('Servers disabled (maintenance).'),
-  })
-  .describe('Live server health, aggregated from every data plane.');
-
-export const BackendStatus = Status.extend({ servers: BackendServerCounts.optional() }).describe(
-  'Observed state, written by the controller: conditions and live server health.',
-);
 
 export interface ResourceKind {
   kind: string;
@@ -48,6 +31,13 @@ const condition = (type: string, description: string, priority?: number): Printe
 });
 const accepted = condition('Accepted', 'The spec is valid and compiled.');
 const programmed = condition('Programmed', 'Every connected data plane runs the configuration.');
+const dataPlanes: PrinterColumn = {
+  name: 'Data Planes',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Programmed")].message',
+  description: 'Data planes running the configuration, or which one rejected it.',
+  priority: 1,
+};
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 export const KINDS: readonly ResourceKind[] = [
@@ -66,7 +56,7 @@ export const KINDS: readonly ResourceKind[] = [
       { name: 'VIP', type: 'string', jsonPath: '.spec.vip.address', description: 'Virtual IP held by one data-plane pod.', priority: 1 },
       accepted,
       programmed,
-      { name: 'Data Planes', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].message', description: 'Data planes running the configuration.', priority: 1 },
+      dataPlanes,
       age,
     ],
   },
@@ -88,6 +78,7 @@ export const KINDS: readonly ResourceKind[] = [
       { name: 'Health Policy', type: 'string', jsonPath: '.spec.healthPolicyRef.name', description: 'HealthPolicy checking the servers.', priority: 1 },
       accepted,
       programmed,
+      dataPlanes,
       age,
     ],
   },
@@ -104,6 +95,8 @@ export const KINDS: readonly ResourceKind[] = [
       { name: 'Rise', type: 'integer', jsonPath: '.spec.rise', description: 'Consecutive successes to mark a server up.' },
       { name: 'Fall', type: 'integer', jsonPath: '.spec.fall', description: 'Consecutive failures to mark a server down.' },
       accepted,
+      programmed,
+      dataPlanes,
       age,
     ],
   },

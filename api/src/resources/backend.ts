@@ -132,12 +132,32 @@ export const BackendSpec = z
   .strict()
   .describe('A server pool (HAProxy backend).');
 
+/**
+ * Live server health of a Backend, aggregated by the controller from every connected data plane's
+ * health reports. `total` counts the servers of the published snapshot (static and discovered);
+ * `up + down + maintenance` can be less than `total` while no data plane has reported a server.
+ */
+export const BackendServerCounts = z
+  .object({
+    total: z.number().int().min(0).optional().describe('Servers in the pool, static and discovered.'),
+    up: z.number().int().min(0).optional().describe('Servers passing their health checks on every data plane serving them.'),
+    down: z.number().int().min(0).optional().describe('Servers failing their health checks on at least one data plane.'),
+    maintenance: z.number().int().min(0).optional().describe('Servers disabled (maintenance).'),
+  })
+  .describe('Live server health, aggregated from every data plane.');
+export type BackendServerCounts = z.infer<typeof BackendServerCounts>;
+
+export const BackendStatus = Status.extend({ servers: BackendServerCounts.optional() }).describe(
+  'Observed state, written by the controller: conditions and live server health.',
+);
+export type BackendStatus = z.infer<typeof BackendStatus>;
+
 export const BackendSchema = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Backend'),
   metadata: ObjectMeta,
   spec: BackendSpec,
-  status: Status.optional(),
+  status: BackendStatus.optional(),
 });
 export type Backend = z.infer<typeof BackendSchema>;
 export type BackendSpec = z.infer<typeof BackendSpec>;
