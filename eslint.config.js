@@ -35,6 +35,29 @@ export default tseslint.config(
       { group: ['node:*', '@kubernetes/*', 'ws', 'fastify', 'pino', 'prom-client'], message: 'the translator is pure: no I/O, clock or logging' },
     ]),
   },
+  {
+    files: ['controller/src/provider/**'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      noDataplane,
+      {
+        group: ['**/translator/*', '!**/translator/types.ts', '!**/translator/translate.ts'],
+        message: 'the provider produces the translator input: it may use the translator types, not its internals',
+      },
+      { group: ['**/channel/**', '**/pipeline/**', '**/status/**', '**/leader/**', '**/admin/**'], message: 'the provider knows nothing downstream of it' },
+    ]),
+  },
+  {
+    // The leader's status writer and the fleet view: api, client-node and the channel's contract files only.
+    files: ['controller/src/status/**', 'controller/src/fleet/**'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      noDataplane,
+      { group: ['**/provider/**', '**/leader/**', '**/admin/**', 'ws', 'fastify', 'prom-client'], message: 'status and fleet use api, client-node and the channel contracts only' },
+      { group: ['**/channel/*', '!**/channel/fleet.ts', '!**/channel/versioned-snapshot.ts'], message: 'only the channel contracts (fleet.ts, versioned-snapshot.ts)' },
+      { group: ['**/translator/*', '!**/translator/types.ts'], message: 'only the translator types (ResourceResult)' },
+    ]),
+  },
   { files: ['dataplane/src/**'], rules: restrict([noController]) },
   {
     files: ['dataplane/src/lb/**'],
