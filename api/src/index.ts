@@ -4,4 +4,5 @@ export * from './resources/backend.ts';
 export * from './resources/frontend.ts';
 export * from './conditions.ts';
 export type * as ir from './snapshot/ir.ts';
+export * from './snapshot/schema.ts';
 export * from './protocol/messages.ts';

@@ -4,7 +4,7 @@
  *
  *   data plane                          controller
  *   hello {node, lastVersion}   ──────▶
- *                               ◀──────  welcome {replica}
+ *                               ◀──────  welcome {replica, heartbeatMs}
  *                               ◀──────  push {version, nonce, snapshot}
  *   ack {version, nonce}        ──────▶  (or nack {version, nonce, error})
  *   health {servers}            ──────▶  (whenever a server's state changes, and after each ack)
@@ -13,9 +13,12 @@
  * pending one. An ack or nack whose nonce is not the outstanding one is stale and ignored.
  * Versions are content hashes, so every controller replica names the same snapshot the same way
  * and a data plane reconnecting to another replica with `lastVersion` current gets no push.
- * Liveness uses websocket ping/pong frames, not messages.
+ * Liveness uses websocket ping/pong frames, not messages: the controller pings every
+ * `welcome.heartbeatMs` and ends a stream that misses two pongs; a data plane that hears no ping
+ * for three intervals considers the controller gone and reconnects (to any replica).
  */
 import { z } from 'zod';
+import { describeZodError } from '../snapshot/schema.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -32,6 +35,8 @@ export const WelcomeSchema = z.strictObject({
   type: z.literal('welcome'),
   /** The controller replica's identity. */
   replica: z.string().min(1),
+  /** How often the controller pings; the data plane declares it dead after about three silent intervals. */
+  heartbeatMs: z.number().int().positive(),
 });
 
 export const PushSchema = z.strictObject({
@@ -90,7 +95,7 @@ export type ControllerMessage = z.infer<typeof ControllerMessageSchema>;
 
 /** Close codes the controller uses (4000-4999 is the application range). */
 export const CloseCode = {
-  /** The first message was not a valid hello. */
+  /** The first message was not a valid hello, or none came in time. */
   BadHello: 4000,
   /** A message failed validation; the reason names the field. */
   BadMessage: 4001,
@@ -112,9 +117,7 @@ export function decodeMessage<T>(schema: z.ZodType<T>, text: string): DecodeResu
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-  return { ok: false, error: `${path || '(message)'}: ${issue.message}` };
+  return { ok: false, error: describeZodError(parsed.error) };
 }
 
 export function encodeMessage(message: DataplaneMessage | ControllerMessage): string {

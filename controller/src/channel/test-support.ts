@@ -1,0 +1,151 @@
+/**
+ * Test support for the channel (used only by the *.test.ts files here): a ChannelClock driven by
+ * hand, a recording transport, a silent logger and small snapshots.
+ */
+import type { ir } from '@switchyard/api';
+import { pino, type Logger } from 'pino';
+import type { ChannelClock, ChannelTimer } from './clock.ts';
+import type { StreamTransport } from './stream.ts';
+
+interface ManualTimer extends ChannelTimer {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
+
+/** Time moves only through advance(); due timers fire in order, including ones they schedule. */
+export class ManualClock implements ChannelClock {
+  #now: number;
+  #seq = 0;
+  #timers: ManualTimer[] = [];
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): ChannelTimer {
+    const timer: ManualTimer = { id: ++this.#seq, at: this.#now + ms, fn, unref: () => timer };
+    this.#timers.push(timer);
+    return timer;
+  }
+
+  clearTimeout(timer: ChannelTimer): void {
+    this.#timers = this.#timers.filter((t) => t !== timer);
+  }
+
+  get pending(): number {
+    return this.#timers.length;
+  }
+
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = target;
+  }
+}
+
+export type TransportEvent =
+  | { kind: 'send'; message: Record<string, unknown> }
+  | { kind: 'close'; code: number; reason: string }
+  | { kind: 'ping' }
+  | { kind: 'terminate' };
+
+/** A StreamTransport that records what the stream did. */
+export class RecordingTransport implements StreamTransport {
+  readonly events: TransportEvent[] = [];
+
+  send(text: string): void {
+    this.events.push({ kind: 'send', message: JSON.parse(text) as Record<string, unknown> });
+  }
+
+  close(code: number, reason: string): void {
+    this.events.push({ kind: 'close', code, reason });
+  }
+
+  ping(): void {
+    this.events.push({ kind: 'ping' });
+  }
+
+  terminate(): void {
+    this.events.push({ kind: 'terminate' });
+  }
+
+  /** Messages sent, optionally of one type. */
+  sent(type?: string): Record<string, unknown>[] {
+    return this.events.flatMap((e) => (e.kind === 'send' && (type === undefined || e.message.type === type) ? [e.message] : []));
+  }
+
+  /** The last push sent. */
+  lastPush(): { version: string; nonce: string; snapshot: unknown } {
+    const pushes = this.sent('push');
+    if (pushes.length === 0) throw new Error('no push sent');
+    return pushes.at(-1) as { version: string; nonce: string; snapshot: unknown };
+  }
+
+  closes(): { code: number; reason: string }[] {
+    return this.events.flatMap((e) => (e.kind === 'close' ? [{ code: e.code, reason: e.reason }] : []));
+  }
+}
+
+export function silentLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+/** A snapshot with one TCP listener and one cluster whose single server listens on `serverPort`. */
+export function tinySnapshot(serverPort: number, listenerPort = 0): ir.Snapshot {
+  return {
+    listeners: [
+      {
+        name: 'default/web#0',
+        frontend: 'default/web',
+        mode: 'tcp',
+        address: '127.0.0.1',
+        port: listenerPort,
+        acceptProxy: false,
+        maxConnections: 100,
+        timeouts: { clientMs: 1000, httpRequestMs: 1000, httpKeepAliveMs: 1000, tunnelMs: null },
+        forwardFor: null,
+        defaultCluster: 'default/web',
+      },
+    ],
+    clusters: [
+      {
+        name: 'default/web',
+        mode: 'tcp',
+        balance: { algorithm: 'roundrobin', hashType: 'map-based', hashKey: null, uri: null, randomDraws: 2 },
+        servers: [
+          {
+            name: 's1',
+            id: 1,
+            address: '127.0.0.1',
+            port: serverPort,
+            weight: 1,
+            maxConnections: 0,
+            backup: false,
+            disabled: false,
+            slowStartMs: null,
+            cookie: null,
+            proxyProtocol: null,
+          },
+        ],
+        health: null,
+        timeouts: { connectMs: 1000, serverMs: 1000, queueMs: 1000, tunnelMs: null },
+        retries: 0,
+        redispatch: false,
+        allBackups: false,
+        forwardFor: null,
+        httpReuse: 'safe',
+      },
+    ],
+  };
+}
