@@ -44,12 +44,16 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns `switchyard ARGS...` with the tests' Node. */
-export function spawnCli(args: string[], options: { cwd?: string } = {}): CliProcess {
+/**
+ * Spawns `switchyard ARGS...` with the tests' Node. `prefix` runs it through another command,
+ * e.g. `ip netns exec NAME` to put a data plane in its own network namespace.
+ */
+export function spawnCli(args: string[], options: { cwd?: string; prefix?: string[] } = {}): CliProcess {
   // The log level comes from --log-level, not from whatever LOG_LEVEL the test runner has.
   const env = { ...process.env };
   delete env.LOG_LEVEL;
-  const child = spawn(process.execPath, [SWITCHYARD_BIN, ...args], {
+  const argv = [...(options.prefix ?? []), process.execPath, SWITCHYARD_BIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd ?? REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

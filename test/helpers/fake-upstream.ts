@@ -17,10 +17,12 @@ export interface FakeHttpServer {
   delayMs: number;
   /** Status for /healthz; set to 500 to fail health checks without closing the port. */
   healthStatus: number;
+  /** Requests for /healthz seen (health probes). */
+  healthChecks: number;
   stop(): Promise<void>;
 }
 
-export async function startHttpServer(name: string, options: { delayMs?: number; port?: number } = {}): Promise<FakeHttpServer> {
+export async function startHttpServer(name: string, options: { delayMs?: number; port?: number; host?: string } = {}): Promise<FakeHttpServer> {
   const sockets = new Set<net.Socket>();
   const state: FakeHttpServer = {
     name,
@@ -30,6 +32,7 @@ export async function startHttpServer(name: string, options: { delayMs?: number;
     maxInFlight: 0,
     delayMs: options.delayMs ?? 0,
     healthStatus: 200,
+    healthChecks: 0,
     stop: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -37,6 +40,7 @@ export async function startHttpServer(name: string, options: { delayMs?: number;
   };
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
+      state.healthChecks++;
       res.statusCode = state.healthStatus;
       res.end('ok');
       return;
@@ -62,7 +66,7 @@ export async function startHttpServer(name: string, options: { delayMs?: number;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   (state as { port: number }).port = (server.address() as net.AddressInfo).port;
   return state;
 }

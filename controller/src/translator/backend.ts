@@ -1,6 +1,6 @@
 /** Backend -> ir.Cluster: checks that need more than the schema, reference resolution, defaults. */
-import { parseDuration, Reason } from '@switchyard/api';
-import type { BackendSpec, BalanceAlgorithm, ir } from '@switchyard/api';
+import { BackendSpec, parseDuration, Reason } from '@switchyard/api';
+import type { BalanceAlgorithm, ir } from '@switchyard/api';
 import { valueAt } from './field-errors.ts';
 import { compareStrings, invalid, positiveDuration, refProblem, unsupported } from './problems.ts';
 import type { Problem } from './problems.ts';
@@ -31,6 +31,16 @@ export interface CompiledBackend {
   cluster: ir.Cluster | null;
 }
 
+/**
+ * True when the user wrote `key` with a value other than its default. An API server applies the
+ * CRD's defaults before we see the object, so a written default cannot be told from a filled-in
+ * one, and must not be an error.
+ */
+function writtenNotDefault(rawSpec: unknown, key: 'hashType' | 'randomDraws'): boolean {
+  const value = valueAt(rawSpec, [key]);
+  return value !== undefined && value !== BackendSpec.shape[key].parse(undefined);
+}
+
 /** Checks beyond the schema; `rawSpec` tells which defaults the user actually wrote. */
 function check(spec: BackendSpec, rawSpec: unknown): Problem[] {
   const problems: Problem[] = [];
@@ -48,10 +58,10 @@ function check(spec: BackendSpec, rawSpec: unknown): Problem[] {
   if (keyOf && spec.hashKey === undefined) problems.push(invalid('spec.hashKey', `is required by balance ${algo} (${keyOf})`));
   if (!keyOf && spec.hashKey !== undefined) problems.push(invalid('spec.hashKey', `is only used by balance hdr and url_param, not ${algo}`));
   if (spec.uriHash !== undefined && algo !== 'uri') problems.push(invalid('spec.uriHash', `is only used by balance uri, not ${algo}`));
-  if (valueAt(rawSpec, ['hashType']) !== undefined && !HASHING.includes(algo)) {
+  if (writtenNotDefault(rawSpec, 'hashType') && !HASHING.includes(algo)) {
     problems.push(invalid('spec.hashType', `is only used by the hashing algorithms (${HASHING.join(', ')}), not ${algo}`));
   }
-  if (valueAt(rawSpec, ['randomDraws']) !== undefined && algo !== 'random') {
+  if (writtenNotDefault(rawSpec, 'randomDraws') && algo !== 'random') {
     problems.push(invalid('spec.randomDraws', `is only used by balance random, not ${algo}`));
   }
   if (spec.mode === 'tcp' && spec.forwardFor !== undefined) {

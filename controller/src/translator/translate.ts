@@ -31,6 +31,8 @@ export interface Entry {
   namespace: string;
   name: string;
   generation: number | null;
+  /** metadata.creationTimestamp (RFC 3339, set by an API server); null standalone. */
+  created: string | null;
   source: string | null;
   /** Problems that keep the object out (Accepted=False). */
   problems: Problem[];
@@ -57,6 +59,14 @@ function compareEntries(a: Entry, b: Entry): number {
   return compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || a.index - b.index;
 }
 
+/** Oldest first; objects without a creationTimestamp (standalone) after those with one, stable otherwise. */
+function compareAge(a: Entry, b: Entry): number {
+  if (a.created === b.created) return 0;
+  if (a.created === null) return 1;
+  if (b.created === null) return -1;
+  return Date.parse(a.created) - Date.parse(b.created) || compareStrings(a.created, b.created);
+}
+
 function isSwitchyard(apiVersion: unknown): apiVersion is string {
   return typeof apiVersion === 'string' && (apiVersion === GROUP || apiVersion.startsWith(`${GROUP}/`));
 }
@@ -70,6 +80,7 @@ function admit(object: Record<string, unknown>, source: string | null, index: nu
     namespace: nonEmptyString(meta.namespace) ?? 'default',
     name: nonEmptyString(meta.name) ?? '<unnamed>',
     generation: typeof meta.generation === 'number' && Number.isInteger(meta.generation) ? meta.generation : null,
+    created: nonEmptyString(meta.creationTimestamp) ?? null,
     source,
     problems: [],
     refProblems: [],
@@ -229,10 +240,12 @@ export function translateWithState(input: TranslateInput): TranslationState {
   }
   const clusterByName = new Map(clusters.map((c) => [c.name, c]));
 
-  // Frontends: in namespace/name order, so the earlier one keeps a contested address and port.
+  // Frontends: the oldest keeps a contested address and port (creationTimestamp, then
+  // namespace/name, as Gateway API resolves conflicts), so applying a clashing Frontend never
+  // takes a port away from one that is serving.
   const listeners: ir.Listener[] = [];
   const claimed: ClaimedBind[] = [];
-  for (const e of valid<FrontendSpec>('Frontend')) {
+  for (const e of valid<FrontendSpec>('Frontend').sort(compareAge)) {
     e.problems.push(...checkFrontend(e.spec));
     const { cluster, refProblems } = resolveDefaultBackend(e.spec, e.namespace, (name): BackendLookup => {
       const c = clusterByName.get(`${e.namespace}/${name}`);

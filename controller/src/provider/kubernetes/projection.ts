@@ -26,7 +26,8 @@ export interface ObjectKey {
 export interface ResourceView {
   apiVersion: string;
   kind: SwitchyardKind;
-  metadata: { namespace: string; name: string; uid: string | undefined; generation: number | undefined };
+  /** creationTimestamp decides which Frontend keeps a contested port (the oldest). */
+  metadata: { namespace: string; name: string; uid: string | undefined; generation: number | undefined; creationTimestamp: string | undefined };
   spec: unknown;
 }
 
@@ -96,7 +97,7 @@ export function projectResource(kind: SwitchyardKind, obj: unknown): ResourceVie
   return deepFreeze({
     apiVersion: API_VERSION,
     kind,
-    metadata: { namespace: key.namespace || 'default', name: key.name, uid: str(meta.uid), generation },
+    metadata: { namespace: key.namespace || 'default', name: key.name, uid: str(meta.uid), generation, creationTimestamp: str(meta.creationTimestamp) },
     spec: isRecord(obj) ? obj.spec : undefined,
   });
 }

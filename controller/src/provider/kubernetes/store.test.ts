@@ -9,6 +9,7 @@ const backend = (over: { rv?: string; generation?: number; spec?: unknown; statu
     namespace: 'shop',
     name: 'web',
     uid: over.uid ?? 'u1',
+    creationTimestamp: '2026-11-21T10:00:00Z',
     resourceVersion: over.rv ?? '1',
     generation: over.generation ?? 1,
     managedFields: over.managedFields ?? [],
@@ -44,7 +45,7 @@ test('Switchyard kinds: status writes, resourceVersion and managedFields churn a
   assert.equal(s.delete('Backend', backend()), false, 'already gone');
 });
 
-test('the translator sees apiVersion, kind, identity, generation and spec only, frozen', () => {
+test('the translator sees apiVersion, kind, identity, generation, creation time and spec only, frozen', () => {
   const s = new Store();
   const { apiVersion: _a, kind: _k, ...listItem } = backend({ status: { x: 1 } }); // list items may lack apiVersion/kind
   s.upsert('Backend', listItem);
@@ -55,7 +56,7 @@ test('the translator sees apiVersion, kind, identity, generation and spec only, 
       object: {
         apiVersion: 'switchyard.dev/v1alpha1',
         kind: 'Backend',
-        metadata: { namespace: 'shop', name: 'web', uid: 'u1', generation: 1 },
+        metadata: { namespace: 'shop', name: 'web', uid: 'u1', generation: 1, creationTimestamp: '2026-11-21T10:00:00Z' },
         spec: { serviceRef: { name: 'web', port: 80 } },
       },
     },
