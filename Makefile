@@ -1,5 +1,5 @@
 # Every target runs through npm so the pinned Node 24 (the `node` devDependency) is on the PATH.
-.PHONY: install build test lint crds demo bench bench-quick dev-cluster
+.PHONY: install build test lint crds demo bench bench-quick bench-control-plane dev-cluster
 
 install:
 	npm ci
@@ -25,6 +25,10 @@ bench:
 
 bench-quick:
 	npm run bench -- --quick
+
+# Controller: 1,000 Backends x 10 servers, 50 data planes; change -> last ACK and memory (bench/README.md).
+bench-control-plane:
+	npm run bench:control-plane
 
 # The tests' Kubernetes API server emulator on 127.0.0.1:${DEV_CLUSTER_PORT:-16443}, writing
 # .dev-cluster/kubeconfig (scripts/dev-cluster.ts). `npm exec` puts the pinned Node 24 on the PATH.

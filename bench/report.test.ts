@@ -230,7 +230,7 @@ describe('renderMarkdown', () => {
   it('has a row per scenario and contender, and a ratio row per scenario', () => {
     assert.match(md, /\| Keep-alive \| HAProxy http \| 20,000 req\/s \| ±0\.0% \| {2}\| 1\.00 ms \| 2\.00 ms \| 1\.00 \| 0 \| 0% \|/);
     assert.match(md, /\| 1 MiB \| Switchyard http \| 100 MiB\/s \| ±0\.0% \| 10,000 \|/);
-    assert.match(md, /\| Keep-alive \| 0\.50× \| 0\.33× \| 1\.00× \| 1\.00× \|/);
+    assert.match(md, /\| Keep-alive \| 0\.50× \| 0\.33× \| 1\.00× \| 1\.00× \| – \|/);
     assert.match(md, /\| TCP \| 0\.50× \| 0\.33× \|/);
   });
   it('reports memory, connections short of the target, noise and problems', () => {
@@ -241,9 +241,20 @@ describe('renderMarkdown', () => {
     assert.match(md, /- Switchyard exited \(SIGSEGV\)/);
     assert.match(md, /Switchyard printed 1 line/);
   });
-  it('says Switchyard ran one worker in the two-worker mode', () => {
-    const two = renderMarkdown({ ...report, settings: { ...report.settings, twoWorkers: true, proxyCpus: null, loadCpus: null, proxyWorkers: { haproxy: 2, nginx: 2, switchyard: 1 } } });
-    assert.match(two, /two workers, not pinned\. HAProxy nbthread 2, nginx worker_processes 2, Switchyard 1 process \(\*\*Switchyard ran one worker\*\*/);
+  it('says how many workers each proxy ran', () => {
+    assert.match(md, /one worker, proxy under test pinned .* HAProxy nbthread 1, nginx worker_processes 1, Switchyard --workers 1 \(one thread does everything\)\./);
+    const two = renderMarkdown({
+      ...report,
+      settings: { ...report.settings, twoWorkers: true, proxyCpus: null, loadCpus: null, proxyWorkers: { haproxy: 2, nginx: 2, switchyard: 2, nodeHttpProxy: 2 } },
+    });
+    assert.match(two, /two workers, not pinned\. HAProxy nbthread 2, nginx worker_processes 2, Switchyard --workers 2 \(worker threads, SO_REUSEPORT\), node-http-proxy 2 processes \(node:cluster\)\./);
+  });
+  it('compares Switchyard with node-http-proxy when it ran', () => {
+    const withNode: ContenderInfo[] = [...contenders, { id: 'node-http-proxy', label: 'node-http-proxy', product: 'node-http-proxy', mode: 'http' }];
+    const ka = { ...scenarios[0]!, contenders: [...scenarios[0]!.contenders, 'node-http-proxy'] };
+    const sums = summarize([ka], [...runs.filter((r) => r.scenario === 'ka'), run('ka', 'node-http-proxy', 1, 2_500)]);
+    const [ratios] = computeRatios([ka], withNode, sums);
+    assert.equal(ratios!.throughputVsNodeHttpProxy, 4);
   });
   it('summarizes noise', () => {
     const noisy = { ...report, runs: report.runs.map((r, i) => ({ ...r, foreignCpuSeconds: i === 0 ? 5 : 0, quietWaitSeconds: 3 })) };

@@ -21,7 +21,7 @@ export interface Scenario {
 export interface ContenderInfo {
   id: string;
   label: string;
-  product: 'direct' | 'haproxy' | 'nginx' | 'switchyard';
+  product: 'direct' | 'haproxy' | 'nginx' | 'switchyard' | 'node-http-proxy' | 'switchyard-cluster';
   mode: 'http' | 'tcp';
   /** The generated configuration, for the record. */
   config?: string;
@@ -92,6 +92,8 @@ export interface Ratios {
   cpuVsHaproxy: number | null;
   /** p99 latency: Switchyard / HAProxy (above 1: Switchyard is slower). */
   p99VsHaproxy: number | null;
+  /** Throughput: Switchyard / node-http-proxy (the issue's target: at least 3). */
+  throughputVsNodeHttpProxy: number | null;
 }
 
 export interface Machine {
@@ -128,7 +130,8 @@ export interface Settings {
   /** CPU lists, or null when not pinned. */
   proxyCpus: string | null;
   loadCpus: string | null;
-  proxyWorkers: { haproxy: number; nginx: number; switchyard: number };
+  /** Worker threads or processes of each proxy (nodeHttpProxy: node:cluster processes). */
+  proxyWorkers: { haproxy: number; nginx: number; switchyard: number; nodeHttpProxy?: number };
 }
 
 export interface BenchReport {
@@ -227,6 +230,7 @@ export function computeRatios(scenarios: Scenario[], contenders: ContenderInfo[]
     if (!sy) continue;
     const ha = find(sc, 'haproxy');
     const direct = find(sc, 'direct');
+    const nodeProxy = find(sc, 'node-http-proxy');
     out.push({
       scenario: sc.id,
       switchyard: sy.contender,
@@ -235,6 +239,7 @@ export function computeRatios(scenarios: Scenario[], contenders: ContenderInfo[]
       throughputVsDirect: ratio(throughput(sy, sc.metric), direct && throughput(direct, sc.metric)),
       cpuVsHaproxy: ratio(sy.cpuPer100k, ha?.cpuPer100k),
       p99VsHaproxy: ratio(sy.p99Ms, ha?.p99Ms),
+      throughputVsNodeHttpProxy: ratio(throughput(sy, sc.metric), nodeProxy && throughput(nodeProxy, sc.metric)),
     });
   }
   return out;
@@ -319,8 +324,10 @@ export function renderMarkdown(r: BenchReport): string {
   const pin = s.proxyCpus === null ? 'not pinned' : `proxy under test pinned to CPU ${s.proxyCpus}, wrk and backends to CPU ${s.loadCpus}`;
   lines.push(
     `- **Mode:** ${s.twoWorkers ? 'two workers' : 'one worker'}, ${pin}. HAProxy nbthread ${s.proxyWorkers.haproxy}, ` +
-      `nginx worker_processes ${s.proxyWorkers.nginx}, Switchyard ${s.proxyWorkers.switchyard} process` +
-      (s.twoWorkers ? ' (**Switchyard ran one worker**: it has no workers setting yet).' : '.'),
+      `nginx worker_processes ${s.proxyWorkers.nginx}, Switchyard --workers ${s.proxyWorkers.switchyard}` +
+      (s.proxyWorkers.switchyard === 1 ? ' (one thread does everything)' : ' (worker threads, SO_REUSEPORT)') +
+      (s.proxyWorkers.nodeHttpProxy === undefined ? '' : `, node-http-proxy ${s.proxyWorkers.nodeHttpProxy} process${s.proxyWorkers.nodeHttpProxy > 1 ? 'es (node:cluster)' : ''}`) +
+      '.',
   );
   lines.push(
     `- **Load:** wrk -t${s.wrkThreads} --latency --timeout ${s.wrkTimeoutSeconds}s, ${s.rounds} rounds × ${s.durationSeconds} s per contender and scenario, ` +
@@ -378,19 +385,23 @@ export function renderMarkdown(r: BenchReport): string {
   lines.push('');
   lines.push(
     table(
-      ['Scenario', 'Throughput vs HAProxy', 'Throughput vs direct', 'CPU per request vs HAProxy', 'p99 vs HAProxy'],
-      ['l', 'r', 'r', 'r', 'r'],
+      ['Scenario', 'Throughput vs HAProxy', 'Throughput vs direct', 'CPU per request vs HAProxy', 'p99 vs HAProxy', 'Throughput vs node-http-proxy'],
+      ['l', 'r', 'r', 'r', 'r', 'r'],
       r.ratios.map((x) => [
         title.get(x.scenario)!.title,
         fmtRatio(x.throughputVsHaproxy),
         fmtRatio(x.throughputVsDirect),
         fmtRatio(x.cpuVsHaproxy),
         fmtRatio(x.p99VsHaproxy),
+        fmtRatio(x.throughputVsNodeHttpProxy ?? null),
       ]),
     ),
   );
   lines.push('');
-  lines.push('Throughput: above 1× Switchyard is faster. CPU and p99: above 1× Switchyard spends more / answers slower.');
+  lines.push(
+    'Throughput: above 1× Switchyard is faster. CPU and p99: above 1× Switchyard spends more / answers slower. ' +
+      'node-http-proxy: a plain Node proxy (http-proxy with a keep-alive agent, bench/node-http-proxy.ts); the target is at least 3×.',
+  );
   lines.push('');
 
   lines.push(`## Memory with ${fmtInt(s.idleConnections)} idle client connections`);

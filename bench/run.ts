@@ -1,6 +1,7 @@
 /**
- * The benchmark harness: Switchyard against HAProxy, nginx and the backends themselves, on the
- * same loopback backends, with the same wrk settings for every contender. See bench/README.md.
+ * The benchmark harness: Switchyard against HAProxy, nginx, a node-http-proxy proxy and the
+ * backends themselves, on the same loopback backends, with the same wrk settings for every
+ * contender. See bench/README.md.
  *
  *   npm run bench                   full run (3 rounds x 10 s, ~12 minutes)
  *   npm run bench -- --quick        quick run (~2 minutes, indicative only)
@@ -23,7 +24,9 @@ import {
   PORT_SPAN,
   startHaproxy,
   startNginxProxy,
+  startNodeHttpProxy,
   startSwitchyard,
+  startSwitchyardCluster,
   waitUntilAnswers,
   type Contender,
   type Ports,
@@ -44,8 +47,11 @@ const MiB = 1024 * 1024;
 const USAGE = `usage: npm run bench [-- options]
 
   --quick                 fewer, shorter rounds (about two minutes); indicative only
-  --two-workers           HAProxy nbthread 2 and nginx 2 workers, nothing pinned
-                          (Switchyard has no workers setting yet: it runs one)
+  --two-workers           two workers each, nothing pinned: HAProxy nbthread 2, nginx 2 workers,
+                          Switchyard --workers 2, node-http-proxy 2 processes (node:cluster)
+  --with-cluster          with --two-workers, also Switchyard scaled with node:cluster (2
+                          single-threaded processes, scheduling rr and none): an experiment
+                          comparing processes with worker threads (docs/architecture.md)
   --rounds N              rounds per contender and scenario (default 3, quick 2)
   --duration S            seconds per wrk run (default 10, quick 2)
   --warmup S              seconds of warm-up per contender and scenario (default 2, quick 0);
@@ -75,6 +81,7 @@ const { values: args } = (() => {
       options: {
         quick: { type: 'boolean', default: false },
         'two-workers': { type: 'boolean', default: false },
+        'with-cluster': { type: 'boolean', default: false },
         rounds: { type: 'string' },
         duration: { type: 'string' },
         warmup: { type: 'string' },
@@ -106,6 +113,11 @@ function intArg(name: string, value: string | undefined, fallback: number, min: 
 
 const quick = args.quick;
 const twoWorkers = args['two-workers'];
+const withCluster = args['with-cluster'];
+if (withCluster && !twoWorkers) {
+  console.error('bench: --with-cluster needs --two-workers');
+  process.exit(2);
+}
 const rounds = intArg('rounds', args.rounds, quick ? 2 : 3, 1);
 const durationSeconds = intArg('duration', args.duration, quick ? 2 : 10, 1);
 const warmupSeconds = intArg('warmup', args.warmup, quick ? 0 : 2, 0);
@@ -162,7 +174,7 @@ const cpuCount = availableParallelism();
 if (!twoWorkers && cpuCount < 2) fail(`the pinned mode needs two CPUs (proxy on 0, load on 1); this machine offers ${cpuCount}.`);
 const PROXY_CPUS = twoWorkers ? null : '0';
 const LOAD_CPUS = twoWorkers ? null : '1';
-const proxyWorkers = { haproxy: twoWorkers ? 2 : 1, nginx: twoWorkers ? 2 : 1, switchyard: 1 };
+const proxyWorkers = { haproxy: twoWorkers ? 2 : 1, nginx: twoWorkers ? 2 : 1, switchyard: twoWorkers ? 2 : 1, nodeHttpProxy: twoWorkers ? 2 : 1 };
 
 /** First line a command prints on stdout or stderr (nginx -v uses stderr, wrk -v exits 1). */
 function firstLine(cmd: string, argv: string[]): string {
@@ -336,14 +348,32 @@ async function main(): Promise<void> {
       name: 'Switchyard',
       ports: [ports.switchyardHttp, ports.switchyardTcp],
       current: null,
-      start: () => startSwitchyard(ctx(PROXY_CPUS), REPO, ports),
+      start: () => startSwitchyard(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.switchyard),
+    },
+    {
+      product: 'node-http-proxy',
+      name: 'node-http-proxy',
+      ports: [ports.nodeHttpProxy],
+      current: null,
+      start: () => startNodeHttpProxy(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.nodeHttpProxy),
     },
   ];
+  if (withCluster) {
+    for (const sched of ['rr', 'none'] as const) {
+      servers.push({
+        product: 'switchyard-cluster',
+        name: `Switchyard cluster ${sched}`,
+        ports: [sched === 'rr' ? ports.switchyardClusterRr : ports.switchyardClusterNone],
+        current: null,
+        start: () => startSwitchyardCluster(ctx(PROXY_CPUS), REPO, ports, 2, sched),
+      });
+    }
+  }
   for (const s of servers) {
     await startServer(s);
     log(`${s.name} answers (pid ${s.current!.managed.pid})`);
   }
-  const serverOf = (c: Contender): Server | null => servers.find((s) => s.product === c.product) ?? null;
+  const serverOf = (c: Contender): Server | null => servers.find((s) => s.product === c.product && s.ports.includes(c.port)) ?? servers.find((s) => s.product === c.product) ?? null;
   /** The process whose CPU is charged to a contender: the proxy, or the backends for direct. */
   const processOf = (c: Contender): Managed => serverOf(c)?.current?.managed ?? backends;
 
@@ -366,9 +396,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const list = allContenders(ports);
+  const list = allContenders(ports, withCluster);
   const byId = new Map(list.map((c) => [c.id, c]));
-  const http = ['direct', 'haproxy-http', 'nginx-http', 'switchyard-http'];
+  const http = ['direct', 'haproxy-http', 'nginx-http', 'switchyard-http', 'node-http-proxy', ...(withCluster ? ['switchyard-cluster-rr', 'switchyard-cluster-none'] : [])];
   const scenarios: Scenario[] = [
     { id: 'keepalive-50', title: 'Keep-alive, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: http },
     { id: 'keepalive-200', title: 'Keep-alive, 200 connections', path: '/', connections: 200, headers: [], metric: 'rps', contenders: http },

@@ -2,7 +2,10 @@
  * The `switchyard` command line: the composition root that wires the controller's translator
  * and file provider to the data plane. Subcommands live in ./commands.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { controller } from './commands/controller.ts';
+import { dataplane, parseControllerUrls } from './commands/dataplane.ts';
 import { demo } from './commands/demo.ts';
 import { run } from './commands/run.ts';
 import { validate } from './commands/validate.ts';
@@ -13,10 +16,27 @@ Commands:
   run -f DIR|FILE        Run the controller and data plane from manifests; reloads when they change.
   validate -f DIR|FILE   Check manifests like 'haproxy -c': prints file: Kind/name: field: reason.
   demo                   Start three demo backends and Switchyard in front of them.
+  controller --listen HOST:PORT (--token-secret NS/NAME | --token-file FILE)
+                         Watch the cluster and program data planes over the control channel.
+  dataplane --controller URL[,URL...] --token-file FILE --name NAME
+                         Run a data plane programmed by controllers over the control channel.
 
 Options:
   -f, --filename PATH    Manifest file or folder (repeatable for validate).
+  --controller URLS      Controller channel URLs, ws://HOST:PORT, comma-separated (dataplane).
+  --token-file FILE      File holding the channel's bearer token (controller, dataplane).
+  --name NAME            This data plane's or controller replica's name, unique (dataplane,
+                         controller; default for controller: $POD_NAME, else host-pid).
+  --kubeconfig FILE      Cluster to watch (controller; default in-cluster, $KUBECONFIG, ~/.kube/config).
+  --listen HOST:PORT     Control channel listener (controller).
+  --admin-listen HOST:PORT  /healthz, /readyz, /metrics (controller; default 0.0.0.0:9180).
+  --token-secret NS/NAME Secret whose key "token" data planes must present (controller).
+  --namespace NS         Where the controller's Leases live (default $POD_NAMESPACE, else default).
+  --lease-duration D, --renew-deadline D, --retry-period D
+                         Leader election timings (controller; default 15s, 10s, 2s).
   --log-level LEVEL      trace, debug, info, warn, error (default info).
+  --workers N            Proxy threads (run, dataplane): default one per CPU this process may
+                         use; 1 runs everything on the main thread.
   -h, --help             Show this help.
 `;
 
@@ -29,6 +49,18 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         filename: { type: 'string', short: 'f', multiple: true },
         'log-level': { type: 'string' },
+        controller: { type: 'string', multiple: true },
+        'token-file': { type: 'string' },
+        name: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        listen: { type: 'string' },
+        'admin-listen': { type: 'string' },
+        'token-secret': { type: 'string' },
+        namespace: { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -44,18 +76,48 @@ export async function main(argv: string[]): Promise<number> {
   }
   const files = values.filename ?? [];
   const logLevel = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
+  const workers = parseWorkers(values.workers);
+  if (workers === null) return usageError(`--workers must be an integer from 1 to 256, not "${values.workers}"`);
   switch (command) {
     case 'run':
       if (files.length !== 1) return usageError('run needs exactly one -f DIR|FILE');
-      return run({ path: files[0]!, logLevel });
+      return run({ path: files[0]!, logLevel, workers });
     case 'validate':
       if (files.length === 0) return usageError('validate needs -f DIR|FILE');
       return validate(files, process.stdout, process.stderr);
     case 'demo':
       return demo({ logLevel });
+    case 'controller':
+      return controller({
+        kubeconfig: values.kubeconfig,
+        listen: values.listen,
+        adminListen: values['admin-listen'],
+        tokenFile: values['token-file'],
+        tokenSecret: values['token-secret'],
+        namespace: values.namespace,
+        name: values.name,
+        leaseDuration: values['lease-duration'],
+        renewDeadline: values['renew-deadline'],
+        retryPeriod: values['retry-period'],
+        logLevel,
+      });
+    case 'dataplane': {
+      const controllers = parseControllerUrls(values.controller ?? []);
+      if ('error' in controllers) return usageError(controllers.error);
+      if (!values['token-file']) return usageError('dataplane needs --token-file FILE');
+      if (!values.name) return usageError('dataplane needs --name NAME');
+      return dataplane({ controllers: controllers.urls, tokenFile: values['token-file'], name: values.name, logLevel, workers });
+    }
     default:
       return usageError(`unknown command "${command}"`);
   }
+}
+
+/** --workers N, or one per CPU available to this process (affinity-aware); null when invalid. */
+export function parseWorkers(value: string | undefined): number | null {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : null;
 }
 
 function usageError(message: string): number {

@@ -1,6 +1,7 @@
 /**
  * Runs the real translator and the real data plane in this process, from manifests given as
  * YAML text, with every listener on 127.0.0.1. Test traffic then goes over real sockets.
+ * `workers` (default: SWITCHYARD_TEST_WORKERS, else 1) runs the data plane on worker threads.
  */
 import { translate } from '@switchyard/controller';
 import { Dataplane, createLogger } from '@switchyard/dataplane';
@@ -15,8 +16,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startDataplane(yamlText: string, options: { random?: () => number } = {}): Promise<Harness> {
-  const dataplane = new Dataplane({ logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), random: options.random });
+type DataplaneOptions = ConstructorParameters<typeof Dataplane>[0];
+export type HarnessOptions = Pick<DataplaneOptions, 'random' | 'workers' | 'clock' | 'workerExecArgv'>;
+
+export async function startDataplane(yamlText: string, options: HarnessOptions = {}): Promise<Harness> {
+  const workers = options.workers ?? Number(process.env.SWITCHYARD_TEST_WORKERS ?? 1);
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const dataplane = new Dataplane({ ...options, logger, workers });
   const harness: Harness = {
     dataplane,
     async apply(text: string) {
@@ -35,6 +41,11 @@ export async function startDataplane(yamlText: string, options: { random?: () =>
     },
     close: () => dataplane.close(),
   };
-  await harness.apply(yamlText);
+  try {
+    await harness.apply(yamlText);
+  } catch (err) {
+    await dataplane.close(); // worker threads would keep the test process alive
+    throw err;
+  }
   return harness;
 }

@@ -3,7 +3,7 @@
  * is valid YAML, so the harness's YAML path is exercised without hand-written indentation.
  */
 import type { TestContext } from 'node:test';
-import { startDataplane, type Harness } from './dataplane-harness.ts';
+import { startDataplane, type Harness, type HarnessOptions } from './dataplane-harness.ts';
 import { closedPort, startHttpServer, startTcpServer, type FakeHttpServer, type FakeTcpServer } from './fake-upstream.ts';
 
 const API_VERSION = 'switchyard.dev/v1alpha1';
@@ -44,7 +44,7 @@ export function yaml(...docs: Manifest[]): string {
 }
 
 /** Starts the data plane with `docs` and closes it when the test ends. */
-export async function startProxy(t: TestContext, docs: Manifest[], options: { random?: () => number } = {}): Promise<Harness> {
+export async function startProxy(t: TestContext, docs: Manifest[], options: HarnessOptions = {}): Promise<Harness> {
   const harness = await startDataplane(yaml(...docs), options);
   t.after(() => harness.close());
   return harness;

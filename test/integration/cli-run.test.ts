@@ -55,8 +55,8 @@ async function manifestDir(t: TestContext): Promise<string> {
   return dir.path;
 }
 
-function startRun(t: TestContext, path: string): CliProcess {
-  const sy = spawnCli(['run', '-f', path, '--log-level', 'info']);
+function startRun(t: TestContext, path: string, extra: string[] = []): CliProcess {
+  const sy = spawnCli(['run', '-f', path, '--log-level', 'info', ...extra]);
   t.after(() => sy.kill());
   return sy;
 }
@@ -92,7 +92,9 @@ test('switchyard run: serves, round robin, reloads on change, keeps the last goo
   await writeFile(join(dir, 'frontend.yaml'), frontendYaml(port));
   await writeFile(backendFile, backendYaml([{ name: 'alpha', port: alpha!.port }, { name: 'beta', port: beta!.port }]));
 
-  const sy = startRun(t, dir);
+  // One worker: a strict rotation over new connections is a one-thread property (each worker
+  // thread rotates on its own; docs/architecture.md, "Multi-core data plane").
+  const sy = startRun(t, dir, ['--workers', '1']);
 
   // Up: curl gets a 200 and the first apply was logged with the listener.
   await eventually(async () => assert.equal((await curl(url)).status, 200), WAIT);

@@ -1,18 +1,21 @@
 /**
  * `switchyard run -f DIR`: standalone mode. The file provider reads the manifests, the
- * translator compiles them, the data plane applies the snapshot; a change to any file repeats
- * that. Like an HAProxy reload that fails its config check, a broken file never takes anything
- * down: resources that became invalid keep their last good version (and are logged with file,
- * resource and field path), while every valid change still applies.
+ * translator compiles them, the snapshot is published into a SnapshotCache and applied by the
+ * data plane's SnapshotApplier, the same code paths as in a cluster with the websocket in between
+ * left out (an in-process stream); a change to any file repeats that. Like an HAProxy reload that
+ * fails its config check, a broken file never takes anything down: resources that became invalid
+ * keep their last good version (and are logged with file, resource and field path), while every
+ * valid change still applies.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { formatLoadError, loadManifests, translate, watchManifests, type RawObject, type ResourceResult } from '@switchyard/controller';
-import { Dataplane, createLogger, type Logger } from '@switchyard/dataplane';
+import { formatLoadError, loadManifests, objectKey, SnapshotCache, translate, watchManifests, type RawObject, type ResourceResult, type VersionedSnapshot } from '@switchyard/controller';
+import { Dataplane, SnapshotApplier, createLogger, type Logger } from '@switchyard/dataplane';
 import { LastGood } from '../last-good.ts';
 
 export interface RunOptions {
   path: string;
   logLevel: string;
+  /** Proxy threads (docs/architecture.md, "Multi-core data plane"); default 1. */
+  workers?: number;
   /** Resolves when the process should stop; defaults to SIGINT or SIGTERM. */
   until?: Promise<void>;
   /** Called after each successful apply (tests use it to know the bound ports). */
@@ -22,7 +25,9 @@ export interface RunOptions {
 export async function run(options: RunOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel });
   const log = logger.child({ component: 'standalone' });
-  const dataplane = new Dataplane({ logger: logger.child({ component: 'dataplane' }) });
+  const dataplane = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers });
+  const cache = new SnapshotCache();
+  const applier = new SnapshotApplier({ dataplane, logger: logger.child({ component: 'applier' }) });
   const lastGood = new LastGood();
   let applied = false;
 
@@ -47,15 +52,17 @@ export async function run(options: RunOptions): Promise<number> {
       log.error({ path: options.path }, 'no valid Frontend to serve; not starting');
       return;
     }
-    if (applied && isDeepStrictEqual(result.snapshot, dataplane.snapshot)) return;
-    const outcome = await dataplane.apply(result.snapshot);
+    const next = publish(cache, applier.version, result.results, result.snapshot);
+    if (next === null) return;
+    const outcome = await applier.apply({ version: next.version, snapshot: next.snapshot });
     if (!outcome.ok) {
-      log.error({ error: outcome.error }, applied ? 'configuration rejected; still serving the last good one' : 'configuration rejected');
+      log.error({ version: outcome.version, error: outcome.error }, applied ? 'configuration rejected; still serving the last good one' : 'configuration rejected');
       return;
     }
+    if (outcome.skipped) return;
     applied = true;
     log.info(
-      { listeners: result.snapshot.listeners.map((l) => `${l.name} ${l.address}:${l.port}`), clusters: result.snapshot.clusters.length },
+      { version: next.version, listeners: next.snapshot.listeners.map((l) => `${l.name} ${l.address}:${l.port}`), clusters: next.snapshot.clusters.length },
       'configuration applied',
     );
     options.onApplied?.(dataplane);
@@ -77,6 +84,21 @@ export async function run(options: RunOptions): Promise<number> {
   await queue;
   await dataplane.close();
   return 0;
+}
+
+/**
+ * Publishes the snapshot and returns what the data plane should apply: the new version, or, when
+ * the content is unchanged but the data plane does not serve it (it was rejected, say for a port
+ * in use), the current version again, so every reload retries it as before. Null: nothing to do.
+ */
+function publish(cache: SnapshotCache, serving: string | null, results: ResourceResult[], snapshot: VersionedSnapshot['snapshot']): VersionedSnapshot | null {
+  const contents = results
+    .filter((r) => r.errors.length === 0)
+    .map((r) => [objectKey(r.kind, r.namespace, r.name), r.generation] as const);
+  const published = cache.publish(snapshot, contents);
+  if (published !== null) return published;
+  const current = cache.current;
+  return current !== null && current.version !== serving ? current : null;
 }
 
 function logProblems(log: Logger, r: ResourceResult): void {

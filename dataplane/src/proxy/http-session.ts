@@ -182,14 +182,16 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private assignServer(): void {
     const cluster = this.cluster!;
     const server = cluster.pick(this.hash, this.avoid);
-    if (server === null || server.full) {
+    // tryTake reserves the slot; with worker threads another thread may just have taken the last
+    // one, and requests already waiting in another thread go first.
+    if (server === null || cluster.othersWaiting || !server.tryTake()) {
       if (!cluster.available) return this.reject(503);
-      this.server = server;
+      // Only a hashed request waits for its own server; others take whichever frees first.
+      this.server = cluster.hashed ? server : null;
       cluster.enqueue(this);
       this.queueTimer = setTimeout(() => this.onQueueTimeout(), cluster.config.timeouts.queueMs);
       return;
     }
-    server.take();
     this.holding = true;
     this.connect(server);
   }
@@ -241,8 +243,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       server.redispatches++;
       this.avoid = server;
       this.assignServer();
-    } else if (server.usable) {
-      server.take();
+    } else if (server.usable && server.tryTake()) {
       this.holding = true;
       this.connect(server);
     } else this.assignServer();

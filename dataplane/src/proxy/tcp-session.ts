@@ -64,9 +64,10 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
   private assignServer(): void {
     const cluster = this.cluster!;
     const server = cluster.pick(this.hash, this.avoid);
-    if (server === null || server.full) {
+    // As in http-session.ts: reserve the slot, and queue behind requests waiting in other threads.
+    if (server === null || cluster.othersWaiting || !server.tryTake()) {
       if (!cluster.available) return this.destroy();
-      this.server = server;
+      this.server = cluster.hashed ? server : null;
       cluster.enqueue(this);
       this.queueTimer = setTimeout(() => {
         this.queueTimer = null;
@@ -75,7 +76,6 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
       }, cluster.config.timeouts.queueMs);
       return;
     }
-    server.take();
     this.grant(server);
   }
 
@@ -141,10 +141,8 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
       server.redispatches++;
       this.avoid = server;
       this.assignServer();
-    } else {
-      server.take();
-      this.grant(server);
-    }
+    } else if (server.tryTake()) this.grant(server);
+    else this.assignServer();
   }
 
   destroy(): void {

@@ -5,13 +5,19 @@
  * servers move to their new clusters, listeners that stay keep their sockets and pick up the
  * new runtime reference, removed listeners stop accepting and drain. If anything fails before
  * the swap, the previous runtime keeps serving untouched and the error is returned (a NACK).
+ *
+ * With `workers` > 1 the listening sockets and the proxying live in worker threads and this
+ * object is their main thread (workers/coordinator.ts): it keeps the authoritative runtime and the
+ * health checks, and `apply` prepares and commits every worker before it answers.
  */
-import type { ir } from '@switchyard/api';
+import type { ir, ServerHealth } from '@switchyard/api';
 import { systemClock, type Clock } from '../clock.ts';
+import type { HealthChecker } from '../health/checker.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { buildRuntime, type Runtime, type RuntimeDeps } from './build-runtime.ts';
 import { Listener, listenerKey } from './listener.ts';
+import { WorkerPool } from '../workers/coordinator.ts';
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
 
@@ -20,9 +26,32 @@ export class Dataplane {
   private readonly listeners = new Map<string, Listener>();
   private readonly deps: RuntimeDeps;
   private applying: Promise<unknown> = Promise.resolve();
+  /** The worker threads, when there are several (`workers` > 1). */
+  private readonly pool: WorkerPool | null = null;
+  private readonly healthListeners = new Set<() => void>();
+  /** Set on every live server: any up/down/admin transition tells the health listeners. */
+  private readonly notifyHealth = (): void => {
+    for (const listener of [...this.healthListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
 
-  constructor(options: { logger: Logger; clock?: Clock; random?: () => number }) {
+  /**
+   * `workers`: proxy threads (default 1: this thread does everything). With more, each worker
+   * has its own sockets on the same ports (SO_REUSEPORT) and `random` applies to the main thread only;
+   * `workerExecArgv` are Node options for the worker threads (default: the process's).
+   */
+  constructor(options: { logger: Logger; clock?: Clock; random?: () => number; workers?: number; workerExecArgv?: string[] }) {
     this.deps = { logger: options.logger, clock: options.clock ?? systemClock, random: options.random ?? Math.random };
+    const workers = options.workers ?? 1;
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be an integer >= 1, not ${workers}`);
+    if (workers > 1) this.pool = new WorkerPool({ workers, logger: options.logger, deps: this.deps, execArgv: options.workerExecArgv });
   }
 
   /** The snapshot being served, or null before the first successful apply. */
@@ -38,6 +67,14 @@ export class Dataplane {
   }
 
   private async applyNow(snapshot: ir.Snapshot): Promise<ApplyResult> {
+    if (this.pool !== null) {
+      const outcome = await this.pool.apply(snapshot, this.runtime);
+      if (!outcome.ok) return { ok: false, error: outcome.error };
+      for (const server of this.servers()) server.onStateChange = null;
+      this.runtime = outcome.runtime;
+      for (const server of this.servers()) server.onStateChange = this.notifyHealth;
+      return { ok: true };
+    }
     let next: Runtime;
     try {
       next = buildRuntime(snapshot, this.runtime, this.deps);
@@ -74,12 +111,15 @@ export class Dataplane {
     }
     this.listeners.clear();
     for (const [key, listener] of keep) this.listeners.set(key, listener);
+    for (const server of this.servers()) server.onStateChange = null;
     this.runtime = next;
+    for (const server of this.servers()) server.onStateChange = this.notifyHealth;
     return { ok: true };
   }
 
   /** The port a listener is bound to (useful when the snapshot asked for port 0). */
   boundPort(listenerName: string): number | undefined {
+    if (this.pool !== null) return this.pool.boundPort(listenerName);
     for (const listener of this.listeners.values()) if (listener.runtime.config.name === listenerName) return listener.port;
     return undefined;
   }
@@ -88,7 +128,56 @@ export class Dataplane {
   servers(): ServerState[] {
     const out: ServerState[] = [];
     if (this.runtime) for (const cluster of this.runtime.clusters.values()) out.push(...cluster.servers);
+    this.pool?.collectStats(out);
     return out;
+  }
+
+  /** Worker threads (1: this thread). */
+  get workers(): number {
+    return this.pool?.workers ?? 1;
+  }
+
+  /** Requests each worker thread sent to the servers of the live snapshot (one entry per worker). */
+  requestsPerWorker(): number[] {
+    if (this.pool !== null) return this.pool.requestsPerWorker();
+    return [this.servers().reduce((n, s) => n + s.totalRequests, 0)];
+  }
+
+  /**
+   * The state of every server of the snapshot being served, in snapshot order: `maint` when an
+   * operator or the snapshot disabled it, else `up` or `down` as health checks decided, with the
+   * last check's result as the reason (empty without checks). Empty before the first snapshot.
+   */
+  healthReport(): ServerHealth[] {
+    const runtime = this.runtime;
+    if (runtime === null) return [];
+    // Checker keys are `identity|settings` (build-runtime.ts).
+    const checkers = new Map<string, HealthChecker>();
+    for (const [key, checker] of runtime.checkers) checkers.set(key.slice(0, key.indexOf('|')), checker);
+    const out: ServerHealth[] = [];
+    for (const config of runtime.snapshot.clusters) {
+      const cluster = runtime.clusters.get(config.name);
+      if (!cluster) continue;
+      for (const server of cluster.servers) {
+        const last = checkers.get(server.identity)?.lastResult ?? null;
+        out.push({
+          cluster: config.name,
+          server: server.name,
+          state: server.admin === 'maint' ? 'maint' : server.healthy ? 'up' : 'down',
+          reason: last === null ? '' : `${last.status}: ${last.detail}`.slice(0, 1024),
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Called after any server of the live snapshot goes up or down or changes admin state (not on
+   * the request path; a new snapshot is not a change by itself). Returns an unsubscribe.
+   */
+  onHealthChange(listener: () => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
   }
 
   /** Requests waiting for a server slot in a cluster (`namespace/backend`), or undefined if unknown. */
@@ -98,6 +187,11 @@ export class Dataplane {
 
   async close(): Promise<void> {
     await this.applying;
+    if (this.pool !== null) {
+      await this.pool.close();
+      this.runtime?.stop();
+      return;
+    }
     this.runtime?.stop();
     await Promise.all([...this.listeners.values()].map((l) => l.drain()));
     this.listeners.clear();

@@ -3,11 +3,23 @@
  * port and mode stay the same; only the slot's runtime reference changes. Frontend
  * maxConnections is enforced like HAProxy's maxconn: connections past the limit wait, unread,
  * until a session ends (as they would in the kernel's accept queue), rather than being refused.
+ * With worker threads (workers/) every thread has its own socket on the same port (SO_REUSEPORT,
+ * the kernel spreads connections) and the session count is shared, so the limit is the Frontend's.
  */
 import net from 'node:net';
+import { InFlight } from '../upstream/in-flight.ts';
 import { HttpSession } from '../proxy/http-session.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from '../proxy/listener-runtime.ts';
 import { TcpSession } from '../proxy/tcp-session.ts';
+
+export interface ListenerOptions {
+  /** Open the socket with SO_REUSEPORT: each worker thread has its own on the same port. */
+  reusePort?: boolean;
+  /** Bind this port instead of the configuration's (workers after the first when it says 0). */
+  port?: number;
+  /** Connections wait, unread, until `open()`: a worker's listener serves once its snapshot commits. */
+  held?: boolean;
+}
 
 export class Listener implements ListenerSlot {
   readonly key: string;
@@ -17,9 +29,19 @@ export class Listener implements ListenerSlot {
   readonly sessions = new Set<Session>();
   private readonly server: net.Server;
   private readonly waiting: net.Socket[] = [];
+  /** Sessions open, for maxConnections (over every worker thread when shared). */
+  readonly admitted = new InFlight();
+  /** Connections waiting for a session slot (over every worker thread when shared). */
+  readonly parked = new InFlight();
+  /** Set by workers/: called when a session ends while connections wait in another thread. */
+  onSlotFreed: (() => void) | null = null;
+  private readonly options: ListenerOptions;
+  private held: boolean;
 
-  constructor(runtime: ListenerRuntime) {
+  constructor(runtime: ListenerRuntime, options: ListenerOptions = {}) {
     this.runtime = runtime;
+    this.options = options;
+    this.held = options.held ?? false;
     this.mode = runtime.config.mode;
     this.key = listenerKey(runtime.config.address, runtime.config.port);
     this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
@@ -30,7 +52,7 @@ export class Listener implements ListenerSlot {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.server.once('error', onError);
-      this.server.listen({ host: address, port, backlog: 4096 }, () => {
+      this.server.listen({ host: address, port: this.options.port ?? port, backlog: 4096, reusePort: this.options.reusePort }, () => {
         this.server.off('error', onError);
         resolve();
       });
@@ -43,11 +65,13 @@ export class Listener implements ListenerSlot {
   }
 
   private onConnection(socket: net.Socket): void {
-    const max = this.runtime.config.maxConnections;
-    if (max > 0 && this.sessions.size >= max) {
+    if (this.held || !this.admitted.tryAdd(this.runtime.config.maxConnections)) {
       socket.pause();
       socket.on('error', () => socket.destroy());
       this.waiting.push(socket);
+      this.parked.add();
+      // A slot another thread freed between the check and the count above would wake nobody.
+      if (this.parked.isShared && !this.held) this.admitWaiting();
       return;
     }
     this.startSession(socket);
@@ -59,11 +83,25 @@ export class Listener implements ListenerSlot {
   }
 
   closed(session: Session): void {
-    this.sessions.delete(session);
-    while (this.waiting.length > 0) {
-      const max = this.runtime.config.maxConnections;
-      if (max > 0 && this.sessions.size >= max) return;
-      const socket = this.waiting.shift()!;
+    if (!this.sessions.delete(session)) return;
+    this.admitted.sub();
+    this.admitWaiting();
+    if (this.onSlotFreed !== null && this.parked.value > this.parked.local) this.onSlotFreed();
+  }
+
+  /** Starts serving the connections that waited for it (see ListenerOptions.held). */
+  open(): void {
+    this.held = false;
+    this.admitWaiting();
+  }
+
+  /** Starts sessions for waiting connections while there are free slots. */
+  admitWaiting(): void {
+    while (this.waiting.length > 0 && !this.held) {
+      const socket = this.waiting[0]!;
+      if (!socket.destroyed && !this.admitted.tryAdd(this.runtime.config.maxConnections)) return;
+      this.waiting.shift();
+      this.parked.sub();
       if (socket.destroyed) continue;
       socket.resume();
       this.startSession(socket);
@@ -73,7 +111,10 @@ export class Listener implements ListenerSlot {
   /** Stops accepting; open sessions finish their current request (HTTP) or stream (TCP). */
   drain(): Promise<void> {
     this.draining = true;
-    for (const socket of this.waiting.splice(0)) socket.destroy();
+    for (const socket of this.waiting.splice(0)) {
+      this.parked.sub();
+      socket.destroy();
+    }
     for (const session of this.sessions) session.drain();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }

@@ -17,6 +17,19 @@ export interface Waiter {
   queued: boolean;
 }
 
+/**
+ * With worker threads (workers/), requests wait in one queue in the main thread, first come first
+ * served over every thread, instead of in each thread's cluster.
+ */
+export interface SharedQueue {
+  enqueue(cluster: Cluster, waiter: Waiter): void;
+  dequeue(cluster: Cluster, waiter: Waiter): void;
+  /** Whether requests of this cluster wait, in any thread: a new request then queues behind them. */
+  waiting(cluster: Cluster): boolean;
+  /** A slot of this cluster was released in this thread: whoever waits for one may take it. */
+  released(cluster: Cluster): void;
+}
+
 export class Cluster implements ServerOwner {
   readonly config: ir.Cluster;
   readonly name: string;
@@ -29,6 +42,15 @@ export class Cluster implements ServerOwner {
   private usablePrimaries = 0;
   private readonly queue: Waiter[] = [];
   private retired = false;
+  /** Set by workers/: requests wait in the main thread's queue. */
+  shared: SharedQueue | null = null;
+  /**
+   * Set by workers/ when in-flight counts are shared by threads and the algorithm depends on them
+   * (leastconn, random, maxConnections): other threads' takes and drops reach the algorithm as the
+   * changes `pick` finds since it last looked (`seen`, by server id), not as events.
+   */
+  sharedLoads = false;
+  private readonly seen: number[] = [];
 
   constructor(config: ir.Cluster, servers: readonly ServerState[], primary: Algorithm, backup: Algorithm | null, hashed: boolean) {
     this.config = config;
@@ -77,6 +99,7 @@ export class Cluster implements ServerOwner {
    * to (the caller then queues for it), or null (queue for any, or none available).
    */
   pick(hash: number | undefined, avoid: ServerState | null): ServerState | null {
+    if (this.sharedLoads) this.refreshLoads();
     if (this.usablePrimaries > 0) return this.primary.pick({ hash, avoid }) as ServerState | null;
     if (this.backup) return this.backup.pick({ hash, avoid }) as ServerState | null;
     let fallback: ServerState | null = null;
@@ -88,12 +111,19 @@ export class Cluster implements ServerOwner {
     return fallback;
   }
 
+  /** With worker threads: whether requests wait in the shared queue; a new one must queue behind them (FIFO). */
+  get othersWaiting(): boolean {
+    return this.shared !== null && this.shared.waiting(this);
+  }
+
   enqueue(waiter: Waiter): void {
+    if (this.shared !== null) return this.shared.enqueue(this, waiter);
     waiter.queued = true;
     this.queue.push(waiter);
   }
 
   dequeue(waiter: Waiter): void {
+    if (this.shared !== null) return this.shared.dequeue(this, waiter);
     const i = this.queue.indexOf(waiter);
     if (i >= 0) this.queue.splice(i, 1);
     waiter.queued = false;
@@ -111,12 +141,30 @@ export class Cluster implements ServerOwner {
   }
 
   onTakeConn(server: ServerState): void {
-    if (server.inLb) this.algorithmOf(server).onTakeConn(server);
+    if (!server.inLb) return;
+    if (this.sharedLoads) this.seen[server.id] = server.active;
+    this.algorithmOf(server).onTakeConn(server);
   }
 
   onDropConn(server: ServerState): void {
-    if (server.inLb) this.algorithmOf(server).onDropConn(server);
+    if (server.inLb) {
+      if (this.sharedLoads) this.seen[server.id] = server.active;
+      this.algorithmOf(server).onDropConn(server);
+    }
     if (this.queue.length > 0) this.pump();
+    if (this.shared !== null) this.shared.released(this);
+  }
+
+  /** Tells the algorithm about in-flight counts that other threads changed. */
+  private refreshLoads(): void {
+    const seen = this.seen;
+    for (const server of this.servers) {
+      if (!server.inLb) continue;
+      const active = server.active;
+      if (seen[server.id] === active) continue;
+      seen[server.id] = active;
+      this.algorithmOf(server).onDropConn(server);
+    }
   }
 
   /** Updates the algorithm after a weight change made at run time. */
@@ -138,12 +186,13 @@ export class Cluster implements ServerOwner {
     if (!server.config.backup) this.usablePrimaries += usable ? 1 : -1;
     if (server.config.backup && !this.backup) return;
     const algorithm = this.algorithmOf(server);
+    if (this.sharedLoads) this.seen[server.id] = server.active;
     if (usable) algorithm.onServerUp(server);
     else algorithm.onServerDown(server);
   }
 
-  /** Grants free slots to waiting requests, oldest first. */
-  private pump(): void {
+  /** Grants free slots to waiting requests, oldest first (public for workers/, which call it when a slot frees elsewhere). */
+  pump(): void {
     if (this.retired) return;
     let i = 0;
     while (i < this.queue.length) {
@@ -161,13 +210,12 @@ export class Cluster implements ServerOwner {
         }
         return;
       }
-      if (server.full) {
+      if (!server.tryTake()) {
         i++;
         continue;
       }
       this.queue.splice(i, 1);
       waiter.queued = false;
-      server.take();
       waiter.grant(server);
     }
   }

@@ -6,6 +6,7 @@
  */
 import type { ir } from '@switchyard/api';
 import type { LbServer } from '../lb/algorithm.ts';
+import { InFlight } from './in-flight.ts';
 import type { UpstreamConn } from './upstream-conn.ts';
 
 export type AdminState = 'ready' | 'drain' | 'maint';
@@ -27,7 +28,8 @@ export class ServerState implements LbServer {
   config: ir.Server;
   weight: number;
   maxConnections: number;
-  active = 0;
+  /** Requests in flight; shared by every worker thread when there are several (workers/). */
+  readonly inFlight = new InFlight();
   /** Health as checks see it; true when the cluster has no checks. */
   healthy = true;
   admin: AdminState;
@@ -37,15 +39,62 @@ export class ServerState implements LbServer {
   inLb = false;
   /** Idle keep-alive connections, most recently used last. */
   readonly idle: UpstreamConn[] = [];
-  // Counters (HAProxy's stot, econ, eresp, retries, redispatches, hrsp_5xx...).
-  totalRequests = 0;
-  connectErrors = 0;
-  responseErrors = 0;
-  retries = 0;
-  redispatches = 0;
+  /**
+   * Counters (HAProxy's stot, econ, eresp, retries, redispatches), SERVER_COUNTERS numbers from
+   * `statsAt` in `stats`: this server's own array, or with worker threads this thread's row of
+   * shared memory, which the main thread adds up (workers/shared-memory.ts).
+   */
+  private stats: Float64Array = new Float64Array(SERVER_COUNTERS);
+  private statsAt = 0;
   private rampTimer: ReturnType<typeof setInterval> | null = null;
   /** Left the configuration: connections it still serves close when done instead of pooling. */
   retired = false;
+  /**
+   * Told of every health (up/down) and admin state transition, after the owner; the data plane
+   * sets it to feed health reports. Not called on the request path.
+   */
+  onStateChange: ((server: ServerState) => void) | null = null;
+
+  get totalRequests(): number {
+    return this.stats[this.statsAt]!;
+  }
+  set totalRequests(n: number) {
+    this.stats[this.statsAt] = n;
+  }
+  get connectErrors(): number {
+    return this.stats[this.statsAt + 1]!;
+  }
+  set connectErrors(n: number) {
+    this.stats[this.statsAt + 1] = n;
+  }
+  get responseErrors(): number {
+    return this.stats[this.statsAt + 2]!;
+  }
+  set responseErrors(n: number) {
+    this.stats[this.statsAt + 2] = n;
+  }
+  get retries(): number {
+    return this.stats[this.statsAt + 3]!;
+  }
+  set retries(n: number) {
+    this.stats[this.statsAt + 3] = n;
+  }
+  get redispatches(): number {
+    return this.stats[this.statsAt + 4]!;
+  }
+  set redispatches(n: number) {
+    this.stats[this.statsAt + 4] = n;
+  }
+
+  /** Moves the counters, with their values, to `stats` at `at` (or back to an array of their own, with null). */
+  shareStats(stats: Float64Array | null, at = 0): void {
+    const own: Float64Array = stats ?? new Float64Array(SERVER_COUNTERS);
+    const base = stats === null ? 0 : at;
+    if (own === this.stats && base === this.statsAt) return;
+    for (let i = 0; i < SERVER_COUNTERS; i++) own[base + i] = this.stats[this.statsAt + i]!;
+    this.stats = own;
+    this.statsAt = base;
+  }
 
   constructor(cluster: string, config: ir.Server) {
     this.cluster = cluster;
@@ -61,6 +110,11 @@ export class ServerState implements LbServer {
   /** May take new, non-persistent traffic. */
   get usable(): boolean {
     return this.healthy && this.admin === 'ready' && this.weight > 0;
+  }
+
+  /** Requests in flight (over every worker thread). */
+  get active(): number {
+    return this.inFlight.value;
   }
 
   get full(): boolean {
@@ -85,6 +139,7 @@ export class ServerState implements LbServer {
       this.closeIdle();
     }
     this.owner?.onServerChange(this);
+    this.onStateChange?.(this);
   }
 
   setAdmin(state: AdminState): void {
@@ -93,6 +148,7 @@ export class ServerState implements LbServer {
     this.admin = state;
     if (wasMaint && state === 'ready') this.startSlowStart();
     this.owner?.onServerChange(this);
+    this.onStateChange?.(this);
   }
 
   /**
@@ -129,14 +185,33 @@ export class ServerState implements LbServer {
     this.closeIdle();
   }
 
+  /** Counts a request in, whatever maxConnections says (the caller checked `full`). */
   take(): void {
-    this.active++;
+    this.inFlight.add();
+    this.totalRequests++;
+    this.owner?.onTakeConn(this);
+  }
+
+  /**
+   * Counts a request in if the server is below maxConnections: false when full. With worker
+   * threads this is a compare-and-swap on the shared count, so the limit holds across threads.
+   */
+  tryTake(): boolean {
+    if (!this.inFlight.tryAdd(this.maxConnections)) return false;
+    this.totalRequests++;
+    this.owner?.onTakeConn(this);
+    return true;
+  }
+
+  /** Counts in a request whose slot another thread already reserved for this one (workers/). */
+  adopt(): void {
+    this.inFlight.adopt();
     this.totalRequests++;
     this.owner?.onTakeConn(this);
   }
 
   drop(): void {
-    this.active--;
+    this.inFlight.sub();
     this.owner?.onDropConn(this);
   }
 
@@ -144,6 +219,9 @@ export class ServerState implements LbServer {
     for (const conn of this.idle.splice(0)) conn.destroy();
   }
 }
+
+/** How many counters a server has (see ServerState.stats). */
+export const SERVER_COUNTERS = 5;
 
 export function serverIdentity(cluster: string, server: ir.Server): string {
   return `${cluster}/${server.name}@${server.address}:${server.port}`;
