@@ -176,6 +176,8 @@ spec:
   binds: [{ address: 0.0.0.0, port: 8080 }]
   defaultBackend: { name: web }
 ---${backendYaml([s1, s2])}`);
+    // What an operator types: kubectl wait on the condition the leader writes.
+    await kube.kubectlOk(['wait', '--for=condition=Programmed', 'frontend/web', 'backend/web', 'healthpolicy/web-health', '--timeout=60s']);
     await programmed('frontend', 'web');
     await programmed('backend', 'web');
     for (const ns of [nsA, nsB]) {
