@@ -1,4 +1,7 @@
 /** The controller's public API, for the CLI and tests. */
+// Time: the Clock that everything below takes (clock.ts says which system clock is whose default), Kubernetes time formats.
+export { monotonicClock, systemClock, type Clock, type Timer } from './clock.ts';
+export { formatMicroTime, isMicroTime } from './kube-time.ts';
 export { formatFieldPath, translate } from './translator/translate.ts';
 export type {
   ConditionStatus,
@@ -13,7 +16,6 @@ export type {
 export { formatLoadError, isManifestFile, loadManifests, parseManifests, watchManifests } from './provider/file/index.ts';
 export type { LoadError, LoadResult, ManifestWatcher, WatchOptions } from './provider/file/index.ts';
 export { ChannelServer, checkBearer, type ChannelServerOptions } from './channel/channel-server.ts';
-export { systemClock as channelSystemClock, type ChannelClock, type ChannelTimer } from './channel/clock.ts';
 export type { DataplaneStatus, LocalFleet } from './channel/fleet.ts';
 export { SnapshotCache, canonicalJson, snapshotVersion, type SnapshotCacheOptions, type SnapshotContents } from './channel/snapshot-cache.ts';
 export type { AckEvent, HealthEvent, NackEvent } from './channel/stream.ts';
@@ -26,15 +28,12 @@ export { KubernetesLeaseLock } from './leader/kubernetes-lease-lock.ts';
 export type { KubernetesLeaseLockOptions } from './leader/kubernetes-lease-lock.ts';
 export { MemoryLeaseLock } from './leader/memory-lease-lock.ts';
 export type { LeaseCall, LeaseOperation } from './leader/memory-lease-lock.ts';
-export { systemElectionClock } from './leader/clock.ts';
-export type { ElectionClock, ElectionTimer } from './leader/clock.ts';
-export { formatMicroTime, isMicroTime } from './leader/micro-time.ts';
 export { startAdminServer } from './admin/admin-server.ts';
 export type { AdminLogger, AdminServer, AdminServerOptions, Readiness } from './admin/admin-server.ts';
 export { ControllerMetrics, INFORMER_KINDS } from './admin/controller-metrics.ts';
 export type { ControllerMetricsOptions, InformerKind, ReconcileResult } from './admin/controller-metrics.ts';
-export { KubernetesProvider, ManualTimers, realTimers } from './provider/kubernetes/index.ts';
-export type { BackoffOptions, Cancel, KubernetesProviderOptions, ProviderLogger, Timers, TokenSecretRef, World, WorldChanges } from './provider/kubernetes/index.ts';
+export { KubernetesProvider } from './provider/kubernetes/index.ts';
+export type { BackoffOptions, KubernetesProviderOptions, ProviderLogger, TokenSecretRef, World, WorldChanges } from './provider/kubernetes/index.ts';
 export { retranslate } from './translator/incremental.ts';
 export type { Translation, TranslationStats } from './translator/incremental.ts';
 // Status (leader only) and the fleet view merged across replicas: controller/src/status, controller/src/fleet.
@@ -58,6 +57,4 @@ export { kubeLeaseClient } from './fleet/lease-client.ts';
 export type { FleetLease, LeaseClient, LeaseWatchEvent } from './fleet/lease-client.ts';
 export { DATAPLANES_ANNOTATION, FLEET_REPORT_LABEL, fleetLeaseName } from './fleet/report.ts';
 export type { SnapshotLookup } from './fleet/report.ts';
-export { systemClock as fleetSystemClock } from './fleet/clock.ts';
-export type { Clock as FleetClock, Timer as FleetTimer } from './fleet/clock.ts';
 export { startController, type ControllerOptions, type HostPort, type RunningController } from './controller.ts';

@@ -9,7 +9,8 @@ import { WebSocket } from 'ws';
 import { ChannelServer, checkBearer, type ChannelServerOptions } from './channel-server.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import type { AckEvent, HealthEvent, NackEvent } from './stream.ts';
-import { ManualClock, silentLogger, tinySnapshot } from './test-support.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { silentLogger, tinySnapshot } from './test-support.ts';
 
 const TOKEN = 's3cret-token';
 
@@ -159,7 +160,7 @@ describe('ChannelServer', () => {
     const { url } = await startServer(t, { clock, helloTimeoutMs: 3000 });
     const peer = await connect(t, url);
     await until(() => clock.pending >= 2); // the heartbeat and the hello deadline
-    clock.advance(3000);
+    clock.advanceSync(3000);
     assert.deepEqual(await peer.closed, { code: CloseCode.BadHello, reason: 'no hello within 3000ms' });
   });
 
@@ -215,12 +216,12 @@ describe('ChannelServer', () => {
     alive.send(hello('alive'));
     await until(() => server.connectedCount === 2);
 
-    clock.advance(1000);
+    clock.advanceSync(1000);
     await until(() => pings === 1 && aliveSaw(1));
-    clock.advance(1000);
+    clock.advanceSync(1000);
     await until(() => pings === 2 && aliveSaw(2));
     assert.equal(deaf.ws.readyState, WebSocket.OPEN, 'two missed pongs are tolerated');
-    clock.advance(1000);
+    clock.advanceSync(1000);
     const { code } = await deaf.closed;
     assert.equal(code, 1006, 'terminated, not closed politely');
     await until(() => server.connectedCount === 1);

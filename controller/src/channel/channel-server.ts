@@ -19,7 +19,7 @@ import { CloseCode } from '@switchyard/api';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
-import { systemClock, type ChannelClock, type ChannelTimer } from './clock.ts';
+import { systemClock, type Clock, type Timer } from '../clock.ts';
 import type { DataplaneStatus, LocalFleet } from './fleet.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { Stream, type AckEvent, type HealthEvent, type NackEvent } from './stream.ts';
@@ -37,7 +37,7 @@ export interface ChannelServerOptions {
   helloTimeoutMs?: number;
   /** Largest message accepted from a data plane; default 16 MiB (a health report of many servers). */
   maxPayload?: number;
-  clock?: ChannelClock;
+  clock?: Clock;
 }
 
 type Listener<E> = (event: E) => void;
@@ -47,7 +47,7 @@ export class ChannelServer implements LocalFleet {
   readonly #replica: string;
   readonly #token: () => string | null;
   readonly #log: Logger;
-  readonly #clock: ChannelClock;
+  readonly #clock: Clock;
   readonly #heartbeatMs: number;
   readonly #helloTimeoutMs: number;
   readonly #wss: WebSocketServer;
@@ -62,7 +62,7 @@ export class ChannelServer implements LocalFleet {
   readonly #unsubscribePublish: () => void;
   #server: http.Server | null = null;
   #ownsServer = false;
-  #heartbeatTimer: ChannelTimer | null = null;
+  #heartbeatTimer: Timer | null = null;
   #closing = false;
 
   constructor(options: ChannelServerOptions) {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { CloseCode, PROTOCOL_VERSION } from '@switchyard/api';
 import { SnapshotCache } from './snapshot-cache.ts';
 import { encodePush, MISSED_PONGS_LIMIT, Stream, truncateReason, type AckEvent, type HealthEvent, type NackEvent } from './stream.ts';
-import { ManualClock, RecordingTransport, silentLogger, tinySnapshot } from './test-support.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
+import { RecordingTransport, silentLogger, tinySnapshot } from './test-support.ts';
 import type { VersionedSnapshot } from './versioned-snapshot.ts';
 
 const HEARTBEAT = 1000;
@@ -105,7 +106,7 @@ describe('Stream', () => {
     assert.equal(r.transport.sent('push').length, 1, 'only the first push went out');
     assert.equal(r.stream.outstanding?.version, v1.version);
 
-    r.clock.advance(40);
+    r.clock.advanceSync(40);
     r.say({ type: 'ack', version: v1.version, nonce: 'n1' });
     // Exactly one more push, of the newest snapshot: v2 and v3 were never sent.
     const pushes = r.transport.sent('push');
@@ -184,7 +185,7 @@ describe('Stream', () => {
   it('records health reports', () => {
     const r = rig();
     r.hello();
-    r.clock.advance(5);
+    r.clock.advanceSync(5);
     const servers = [{ cluster: 'default/web', server: 's1', state: 'down', reason: 'L4CON: Layer4 connection problem' }];
     r.say({ type: 'health', servers });
     assert.deepEqual(r.health, [{ node: 'dp-1', servers }]);
@@ -212,14 +213,14 @@ describe('Stream', () => {
 
   it('closes with 4000 when no hello arrives in time', () => {
     const r = rig();
-    r.clock.advance(HELLO_TIMEOUT - 1);
+    r.clock.advanceSync(HELLO_TIMEOUT - 1);
     assert.equal(r.stream.phase, 'awaiting-hello');
-    r.clock.advance(1);
+    r.clock.advanceSync(1);
     assert.deepEqual(r.transport.closes(), [{ code: CloseCode.BadHello, reason: `no hello within ${HELLO_TIMEOUT}ms` }]);
 
     const ok = rig();
     ok.hello();
-    ok.clock.advance(HELLO_TIMEOUT * 2);
+    ok.clock.advanceSync(HELLO_TIMEOUT * 2);
     assert.deepEqual(ok.transport.closes(), []);
     assert.equal(ok.clock.pending, 0, 'the hello timer was cleared');
   });

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode, DataplaneMessageSchema, decodeMessage, encodeMessage, HelloSchema } from '@switchyard/api';
 import type { Ack, Hello, HealthReport, Nack, ServerHealth } from '@switchyard/api';
 import type { Logger } from 'pino';
-import type { ChannelClock, ChannelTimer } from './clock.ts';
+import type { Clock, Timer } from '../clock.ts';
 import type { DataplaneStatus } from './fleet.ts';
 import type { VersionedSnapshot } from './versioned-snapshot.ts';
 
@@ -66,7 +66,7 @@ export interface StreamOptions {
   events: StreamEvents;
   /** The snapshot to serve the data plane when it says hello (the cache's current one). */
   current: () => VersionedSnapshot | null;
-  clock: ChannelClock;
+  clock: Clock;
   logger: Logger;
   /** How often the server pings; told to the data plane in the welcome. */
   heartbeatMs: number;
@@ -95,7 +95,7 @@ export class Stream {
   readonly #nonce: () => string;
   #log: Logger;
   #phase: StreamPhase = 'awaiting-hello';
-  #helloTimer: ChannelTimer | null;
+  #helloTimer: Timer | null;
   #missedPongs = 0;
   #node: string | null = null;
   /** The newest snapshot this stream should get; replaced, never queued. */

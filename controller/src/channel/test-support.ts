@@ -1,58 +1,10 @@
 /**
- * Test support for the channel (used only by the *.test.ts files here): a ChannelClock driven by
- * hand, a recording transport, a silent logger and small snapshots.
+ * Test support for the channel (used only by the *.test.ts files here): a recording transport, a
+ * silent logger and small snapshots. The clock driven by hand is `testing/manual-clock.ts`.
  */
 import type { ir } from '@switchyard/api';
 import { pino, type Logger } from 'pino';
-import type { ChannelClock, ChannelTimer } from './clock.ts';
 import type { StreamTransport } from './stream.ts';
-
-interface ManualTimer extends ChannelTimer {
-  readonly id: number;
-  readonly at: number;
-  readonly fn: () => void;
-}
-
-/** Time moves only through advance(); due timers fire in order, including ones they schedule. */
-export class ManualClock implements ChannelClock {
-  #now: number;
-  #seq = 0;
-  #timers: ManualTimer[] = [];
-
-  constructor(start = 1_700_000_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout(fn: () => void, ms: number): ChannelTimer {
-    const timer: ManualTimer = { id: ++this.#seq, at: this.#now + ms, fn, unref: () => timer };
-    this.#timers.push(timer);
-    return timer;
-  }
-
-  clearTimeout(timer: ChannelTimer): void {
-    this.#timers = this.#timers.filter((t) => t !== timer);
-  }
-
-  get pending(): number {
-    return this.#timers.length;
-  }
-
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = target;
-  }
-}
 
 export type TransportEvent =
   | { kind: 'send'; message: Record<string, unknown> }

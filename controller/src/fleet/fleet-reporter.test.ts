@@ -5,7 +5,7 @@ import { FleetReporter } from './fleet-reporter.ts';
 import { decodeReport } from './report.ts';
 import { FakeLeaseClient } from './testing/fake-lease-client.ts';
 import { dataplane, FakeLocalFleet } from './testing/fake-local-fleet.ts';
-import { ManualClock, settle } from './testing/manual-clock.ts';
+import { ManualClock, settle } from '../testing/manual-clock.ts';
 
 function setup(options: { intervalMs?: number } = {}) {
   const client = new FakeLeaseClient();

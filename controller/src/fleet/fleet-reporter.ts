@@ -16,8 +16,9 @@
  */
 import type { LocalFleet } from '../channel/fleet.ts';
 import { describeError, httpStatus } from './api-errors.ts';
-import { formatMicroTime, systemClock } from './clock.ts';
-import type { Clock, Timer } from './clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
+import { formatMicroTime } from '../kube-time.ts';
 import type { FleetLease, LeaseClient } from './lease-client.ts';
 import { DATAPLANES_ANNOTATION, encodeReport, FLEET_REPORT_LABEL, fleetLeaseName, MAX_REPORT_BYTES } from './report.ts';
 

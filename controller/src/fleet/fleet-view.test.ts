@@ -4,14 +4,14 @@ import type { ir } from '@switchyard/api';
 import type { DataplaneStatus } from '../channel/fleet.ts';
 import type { VersionedSnapshot } from '../channel/versioned-snapshot.ts';
 import { HttpError } from './api-errors.ts';
-import { formatMicroTime } from './clock.ts';
+import { formatMicroTime } from '../kube-time.ts';
 import { FleetReporter } from './fleet-reporter.ts';
 import { FleetView } from './fleet-view.ts';
 import type { FleetLease } from './lease-client.ts';
 import { encodeReport } from './report.ts';
 import { FakeLeaseClient } from './testing/fake-lease-client.ts';
 import { dataplane, FakeLocalFleet } from './testing/fake-local-fleet.ts';
-import { ManualClock, settle } from './testing/manual-clock.ts';
+import { ManualClock, settle } from '../testing/manual-clock.ts';
 
 function reportLease(replica: string, dps: DataplaneStatus[], renewMs: number, extra: Partial<FleetLease> = {}): FleetLease {
   return {

@@ -24,8 +24,9 @@
  */
 import type { DataplaneStatus, LocalFleet } from '../channel/fleet.ts';
 import { describeError, httpStatus } from './api-errors.ts';
-import { parseTime, systemClock } from './clock.ts';
-import type { Clock, Timer } from './clock.ts';
+import { sleep, systemClock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
+import { parseTime } from '../kube-time.ts';
 import type { FleetLogger } from './fleet-reporter.ts';
 import type { FleetLease, LeaseClient, LeaseWatch, LeaseWatchEvent } from './lease-client.ts';
 import { DATAPLANES_ANNOTATION, decodeReport, expandDataplane, FLEET_LEASE_PREFIX, FLEET_REPORT_LABEL } from './report.ts';
@@ -186,7 +187,7 @@ export class FleetView {
             // delivering anything waits first, so a server that closes at once is not hammered.
             if (end.events > 0) quiet = this.#backoffMs;
             else {
-              if (!(await this.#sleep(quiet, signal))) return;
+              if (!(await sleep(this.#clock, quiet, signal))) return;
               quiet = Math.min(quiet * 2, MAX_BACKOFF_MS);
             }
             continue;
@@ -200,7 +201,7 @@ export class FleetView {
       }
       if (failure === undefined) continue;
       this.#logger?.warn({ err: describeError(failure), retryInMs: backoff }, 'fleet view: list/watch of fleet reports failed');
-      if (!(await this.#sleep(backoff, signal))) return;
+      if (!(await sleep(this.#clock, backoff, signal))) return;
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
@@ -250,21 +251,6 @@ export class FleetView {
         },
         (err: unknown) => finish(err ?? new Error('watch failed')),
       );
-    });
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        this.#clock.clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = this.#clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import { CoordinationV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import { microTimeText } from '../kube-time.ts';
 import { httpStatus } from './api-errors.ts';
 
 /** The fields of a Lease the fleet report uses. */
@@ -47,16 +48,14 @@ export interface LeaseClient {
 }
 
 export function fromV1Lease(lease: V1Lease): FleetLease {
-  const renew = lease.spec?.renewTime as unknown;
   const out: FleetLease = { name: lease.metadata?.name ?? '' };
   if (lease.metadata?.resourceVersion !== undefined) out.resourceVersion = lease.metadata.resourceVersion;
   if (lease.metadata?.labels) out.labels = { ...lease.metadata.labels };
   if (lease.metadata?.annotations) out.annotations = { ...lease.metadata.annotations };
   if (lease.spec?.holderIdentity !== undefined) out.holderIdentity = lease.spec.holderIdentity;
   if (lease.spec?.leaseDurationSeconds !== undefined) out.leaseDurationSeconds = lease.spec.leaseDurationSeconds;
-  // client-node hands MicroTime back as the server's string (its V1MicroTime type is not in the serializer's map).
-  if (typeof renew === 'string') out.renewTime = renew;
-  else if (renew instanceof Date) out.renewTime = `${renew.toISOString().slice(0, -1)}000Z`;
+  const renewTime = microTimeText(lease.spec?.renewTime);
+  if (renewTime !== undefined) out.renewTime = renewTime;
   return out;
 }
 

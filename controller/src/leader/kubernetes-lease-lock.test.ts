@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '../../../test/helpers/eventually.ts';
 import { KubernetesLeaseLock } from './kubernetes-lease-lock.ts';
 import { LeaseConflictError, type LeaderRecord } from './lease-lock.ts';
-import { isMicroTime } from './micro-time.ts';
+import { isMicroTime } from '../kube-time.ts';
 
 interface Logged {
   method: string;

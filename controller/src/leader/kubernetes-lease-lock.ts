@@ -17,8 +17,8 @@ import {
   type KubeConfig,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { microTimeText } from '../kube-time.ts';
 import { LeaseConflictError, type LeaderRecord, type LeaseLock, type ObservedLease } from './lease-lock.ts';
-import { formatMicroTime } from './micro-time.ts';
 
 export interface KubernetesLeaseLockOptions {
   api: CoordinationV1Api;
@@ -114,17 +114,10 @@ function toRecord(lease: V1Lease): LeaderRecord {
   return {
     holderIdentity: spec.holderIdentity ?? '',
     leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
-    acquireTime: microTimeText(spec.acquireTime),
-    renewTime: microTimeText(spec.renewTime),
+    acquireTime: microTimeText(spec.acquireTime) ?? '',
+    renewTime: microTimeText(spec.renewTime) ?? '',
     leaseTransitions: spec.leaseTransitions ?? 0,
   };
-}
-
-/** client-node types MicroTime fields as Dates but hands back the server's strings unparsed. */
-function microTimeText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value instanceof Date) return formatMicroTime(value.getTime());
-  return '';
 }
 
 /** A V1MicroTime that serializes to exactly the text it was made from (keeps a server's microseconds). */

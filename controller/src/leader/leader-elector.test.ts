@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ElectionClock } from './clock.ts';
+import type { Clock } from '../clock.ts';
+import { formatMicroTime, isMicroTime } from '../kube-time.ts';
+import { ManualClock, settle } from '../testing/manual-clock.ts';
 import { LeaderElectionConfigError, LeaderElector, type LeaderElectorOptions } from './leader-elector.ts';
 import type { LeaderRecord } from './lease-lock.ts';
 import { MemoryLeaseLock } from './memory-lease-lock.ts';
-import { formatMicroTime, isMicroTime } from './micro-time.ts';
-import { deferred, FAKE_EPOCH, FakeClock } from './test-support.ts';
+import { deferred, FAKE_EPOCH } from './test-support.ts';
 
 // Default timings throughout: lease 15 s, renew deadline 10 s, retry 2 s; jitter 0 unless a test says.
 
@@ -20,7 +21,7 @@ interface Candidate {
 
 function candidate(
   lock: MemoryLeaseLock,
-  clock: ElectionClock,
+  clock: Clock,
   identity: string,
   options: Partial<LeaderElectorOptions> = {},
 ): Candidate {
@@ -70,10 +71,10 @@ test('MicroTime has exactly six fractional digits', () => {
 });
 
 test('a single candidate creates the lease, leads, and renews keeping acquireTime', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const a = candidate(lock, clock, 'a');
-  await clock.settle();
+  await settle();
 
   assert.equal(a.elector.isLeader, true);
   assert.equal(a.elector.leader, 'a');
@@ -108,13 +109,13 @@ test('a single candidate creates the lease, leads, and renews keeping acquireTim
 });
 
 test('a second candidate takes over only once the lease expired on its own clock, whatever renewTime says', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const a = candidate(lock, clock, 'a');
-  await clock.settle();
+  await settle();
   // b's wall clock is an hour ahead: judged by renewTime, a's lease would look long expired.
   const b = candidate(lock, clock.skewed(3_600_000), 'b');
-  await clock.settle();
+  await settle();
   assert.equal(b.elector.isLeader, false);
   assert.equal(b.elector.leader, 'a');
   assert.deepEqual(b.events, ['leader:a']);
@@ -145,10 +146,10 @@ test('a second candidate takes over only once the lease expired on its own clock
 });
 
 test('renewals failing past the renew deadline end the term, and the candidate campaigns again', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const a = candidate(lock, clock, 'a');
-  await clock.settle();
+  await settle();
   const acquiredAt = clock.now();
   assert.equal(a.elector.isLeader, true);
 
@@ -177,10 +178,10 @@ test('renewals failing past the renew deadline end the term, and the candidate c
 });
 
 test('a renewal that hangs is aborted at the renew deadline', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const a = candidate(lock, clock, 'a');
-  await clock.settle();
+  await settle();
   const acquiredAt = clock.now();
 
   lock.interceptor = () => new Promise<void>(() => {}); // never answers
@@ -195,18 +196,18 @@ test('a renewal that hangs is aborted at the renew deadline', async () => {
 });
 
 test('release on cancel empties the holder, waits for the term work, and the other candidate takes over at once', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const order: string[] = [];
   const a = candidate(lock, clock, 'a', {
     releaseOnCancel: true,
     onStartedLeading: async (signal) => {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      await clock.settle();
+      await settle();
       order.push('work finished');
     },
   });
-  await clock.settle();
+  await settle();
   const b = candidate(lock, clock, 'b');
   await clock.advance(30_000);
   assert.equal(a.elector.isLeader, true);
@@ -261,7 +262,7 @@ test('invalid timings are rejected with a message naming the option', () => {
 });
 
 test('two candidates creating the lease at once: one wins, the other follows it', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const gate = deferred();
   let arrived = 0;
@@ -272,10 +273,10 @@ test('two candidates creating the lease at once: one wins, the other follows it'
   };
   const a = candidate(lock, clock, 'a');
   const b = candidate(lock, clock, 'b');
-  await clock.settle();
+  await settle();
   assert.equal(arrived, 2, 'both read "no lease" and tried to create it');
   gate.resolve();
-  await clock.settle();
+  await settle();
   lock.interceptor = null;
 
   const creates = lock.calls.filter((c) => c.op === 'create').map((c) => c.outcome);
@@ -294,12 +295,12 @@ test('two candidates creating the lease at once: one wins, the other follows it'
 });
 
 test('two candidates taking over an expired lease with the same resourceVersion: one transition, one leader', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   lock.put(heldBy('gone', FAKE_EPOCH - 3_600_000, 4));
   const a = candidate(lock, clock, 'a');
   const b = candidate(lock, clock, 'b');
-  await clock.settle();
+  await settle();
   assert.equal(a.elector.leader, 'gone');
   assert.equal(b.elector.leader, 'gone');
 
@@ -313,7 +314,7 @@ test('two candidates taking over an expired lease with the same resourceVersion:
   await clock.advance(16_000);
   assert.equal(arrived, 2, 'both saw the lease expire and tried to take it');
   gate.resolve();
-  await clock.settle();
+  await settle();
   lock.interceptor = null;
 
   assert.equal(Number(a.elector.isLeader) + Number(b.elector.isLeader), 1);
@@ -329,10 +330,10 @@ test('two candidates taking over an expired lease with the same resourceVersion:
 });
 
 test('a leader whose optimistic update conflicts re-reads: it renews if still the holder, steps down at once if not', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   const a = candidate(lock, clock, 'a');
-  await clock.settle();
+  await settle();
 
   // Someone touched the object (a new resourceVersion, same record): a renews through a read.
   const current = lock.record;
@@ -358,11 +359,11 @@ test('a leader whose optimistic update conflicts re-reads: it renews if still th
 });
 
 test('run() cannot be started twice, and a cancelled candidate that never led does not release or stop', async () => {
-  const clock = new FakeClock();
+  const clock = new ManualClock(FAKE_EPOCH);
   const lock = new MemoryLeaseLock();
   lock.put(heldBy('other', FAKE_EPOCH));
   const b = candidate(lock, clock, 'b', { releaseOnCancel: true });
-  await clock.settle();
+  await settle();
   await assert.rejects(b.elector.run(new AbortController().signal), /already running/);
   await b.stop();
   assert.deepEqual(b.events, ['leader:other']);

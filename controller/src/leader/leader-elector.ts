@@ -28,9 +28,9 @@
  *   term started (a promise returned by `onStartedLeading`) has settled.
  */
 import type { Logger } from 'pino';
-import { sleep, systemElectionClock, timeoutSignal, type ElectionClock } from './clock.ts';
+import { monotonicClock, sleep, type Clock } from '../clock.ts';
+import { formatMicroTime } from '../kube-time.ts';
 import { LeaseConflictError, sameRecord, type LeaderRecord, type LeaseLock, type ObservedLease } from './lease-lock.ts';
-import { formatMicroTime } from './micro-time.ts';
 
 /** client-go's `JitterFactor`: the acquire loop waits retryPeriod × (1 + random × 1.2). */
 export const JITTER_FACTOR = 1.2;
@@ -47,7 +47,11 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   /** The wait between attempts. Default 2000. */
   retryPeriodMs?: number;
-  clock?: ElectionClock;
+  /**
+   * `now()` stamps acquireTime/renewTime and measures expiry. Default `monotonicClock`, so a wall
+   * clock step (NTP) never shortens or stretches a lease, while the values stay epoch milliseconds.
+   */
+  clock?: Clock;
   /** Jitter source in [0, 1); injectable for tests. Default Math.random. */
   random?: () => number;
   /** On cancellation, give the lease up so another replica takes over at once. Default false. */
@@ -82,7 +86,7 @@ export class LeaderElector {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly #lock: LeaseLock;
-  readonly #clock: ElectionClock;
+  readonly #clock: Clock;
   readonly #random: () => number;
   readonly #releaseOnCancel: boolean;
   readonly #onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
@@ -117,7 +121,7 @@ export class LeaderElector {
     this.renewDeadlineMs = renewDeadlineMs;
     this.retryPeriodMs = retryPeriodMs;
     this.#lock = options.lock;
-    this.#clock = options.clock ?? systemElectionClock;
+    this.#clock = options.clock ?? monotonicClock;
     this.#random = options.random ?? Math.random;
     this.#releaseOnCancel = options.releaseOnCancel ?? false;
     this.#onStartedLeading = options.onStartedLeading;
@@ -382,6 +386,22 @@ export function validateTimings(leaseDurationMs: number, renewDeadlineMs: number
       `renewDeadlineMs (${renewDeadlineMs}) must be greater than retryPeriodMs × ${JITTER_FACTOR} (${retryPeriodMs} × ${JITTER_FACTOR} = ${jittered})`,
     );
   }
+}
+
+/** An AbortSignal that aborts after `ms` on `clock` or when `parent` does; `dispose()` clears the timer. */
+function timeoutSignal(clock: Clock, ms: number, parent: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const timer = clock.setTimeout(() => controller.abort(new Error(`timed out after ${ms} ms`)), Math.max(0, ms));
+  const onAbort = (): void => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clock.clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts, whether or not the lock honours it. */

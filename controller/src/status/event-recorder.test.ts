@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpError } from '../fleet/api-errors.ts';
-import { ManualClock } from '../fleet/testing/manual-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import { EventRecorder } from './event-recorder.ts';
 import { FakeEventClient } from './testing/fake-status-client.ts';
 

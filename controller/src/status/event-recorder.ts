@@ -22,8 +22,9 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-n
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION } from '@switchyard/api';
 import { describeError, httpStatus } from '../fleet/api-errors.ts';
-import { formatTime, systemClock } from '../fleet/clock.ts';
-import type { Clock } from '../fleet/clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
+import { formatTime } from '../kube-time.ts';
 import type { FleetLogger } from '../fleet/fleet-reporter.ts';
 import type { ObjectRef, StatusClient } from './status-client.ts';
 

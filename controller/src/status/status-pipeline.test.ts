@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DataplaneStatus } from '../channel/fleet.ts';
 import { dataplane, FakeLocalFleet } from '../fleet/testing/fake-local-fleet.ts';
-import { ManualClock } from '../fleet/testing/manual-clock.ts';
+import { ManualClock } from '../testing/manual-clock.ts';
 import type { EventTarget, EventType } from './event-recorder.ts';
 import { StatusPipeline } from './status-pipeline.ts';
 import { StatusWriter } from './status-writer.ts';

@@ -15,8 +15,8 @@
  */
 import type { DataplaneStatus } from '../channel/fleet.ts';
 import type { VersionedSnapshot } from '../channel/versioned-snapshot.ts';
-import { systemClock } from '../fleet/clock.ts';
-import type { Clock, Timer } from '../fleet/clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
 import type { FleetLogger } from '../fleet/fleet-reporter.ts';
 import type { SnapshotLookup } from '../fleet/report.ts';
 import type { ResourceResult } from '../translator/types.ts';

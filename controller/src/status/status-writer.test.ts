@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpError } from '../fleet/api-errors.ts';
-import { ManualClock, settle } from '../fleet/testing/manual-clock.ts';
+import { ManualClock, settle } from '../testing/manual-clock.ts';
 import type { DesiredStatus } from './compute.ts';
 import type { EventTarget, EventType } from './event-recorder.ts';
 import { StatusWriter } from './status-writer.ts';

@@ -23,8 +23,9 @@
  *   the condition's reason and message, when `events` is given.
  */
 import { describeError, httpStatus } from '../fleet/api-errors.ts';
-import { formatTime, systemClock } from '../fleet/clock.ts';
-import type { Clock, Timer } from '../fleet/clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Clock, Timer } from '../clock.ts';
+import { formatTime } from '../kube-time.ts';
 import type { FleetLogger } from '../fleet/fleet-reporter.ts';
 import type { DesiredStatus } from './compute.ts';
 import type { EventSink } from './event-recorder.ts';

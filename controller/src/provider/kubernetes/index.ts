@@ -2,5 +2,3 @@ export { KubernetesProvider } from './provider.ts';
 export type { InformerKind, KubernetesProviderOptions, ProviderLogger, TokenSecretRef } from './provider.ts';
 export type { World, WorldChanges } from './store.ts';
 export type { BackoffOptions } from './backoff.ts';
-export { ManualTimers, realTimers } from './timers.ts';
-export type { Cancel, Timers } from './timers.ts';

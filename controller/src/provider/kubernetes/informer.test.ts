@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { RestartingInformer } from './informer.ts';
 import type { InformerHandlers } from './informer.ts';
 import { FakeCluster } from './test-support.ts';
-import { ManualTimers } from './timers.ts';
+import { ManualClock } from '../../testing/manual-clock.ts';
 
 const PATH = '/api/v1/services';
 /** Lets pending promise callbacks run (no clock involved). */
@@ -12,7 +12,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function setup(opts: { initialMs?: number; healthyAfterMs?: number } = {}) {
   const cluster = new FakeCluster();
-  const timers = new ManualTimers();
+  const clock = new ManualClock();
   const seen: string[] = [];
   const restarts: { err: string; delayMs: number }[] = [];
   let synced = 0;
@@ -25,11 +25,11 @@ function setup(opts: { initialMs?: number; healthyAfterMs?: number } = {}) {
   const informer = new RestartingInformer({ kind: 'Service', path: PATH }, handlers, {
     factory: cluster.factory,
     list: cluster.lister,
-    timers,
+    clock,
     backoff: { initialMs: opts.initialMs ?? 100, maxMs: 1000, jitter: 0 },
     healthyAfterMs: opts.healthyAfterMs ?? 5000,
   });
-  return { cluster, timers, informer, seen, restarts, synced: () => synced };
+  return { cluster, clock, informer, seen, restarts, synced: () => synced };
 }
 
 const svc = (name: string) => ({ metadata: { namespace: 'shop', name }, spec: {} });
@@ -49,16 +49,16 @@ test('synced once the first list is applied; events flow to the handlers', async
 });
 
 test('a failed list is retried with backoff; sync waits for a list that succeeds', async () => {
-  const { cluster, timers, informer, restarts } = setup();
+  const { cluster, clock, informer, restarts } = setup();
   cluster.failingLists.set(PATH, new Error('the server could not find the requested resource'));
   informer.start();
   await settle();
   assert.equal(informer.synced, false);
   assert.deepEqual(restarts, [{ err: 'the server could not find the requested resource', delayMs: 100 }]);
-  timers.advance(99);
+  clock.advanceSync(99);
   await settle();
   assert.equal(cluster.lists, 1, 'not before the delay');
-  timers.advance(1);
+  clock.advanceSync(1);
   await settle();
   assert.equal(cluster.lists, 2);
   assert.deepEqual(
@@ -67,14 +67,14 @@ test('a failed list is retried with backoff; sync waits for a list that succeeds
     'the second failure waits twice as long',
   );
   cluster.failingLists.delete(PATH);
-  timers.advance(200);
+  clock.advanceSync(200);
   await settle();
   assert.equal(informer.synced, true);
   assert.equal(informer.restarts, 2);
 });
 
 test('a watch that dies after sync is restarted, resuming from the cache (no relist); stays synced', async () => {
-  const { cluster, timers, informer, restarts, seen } = setup();
+  const { cluster, clock, informer, restarts, seen } = setup();
   cluster.apply(PATH, svc('a'));
   informer.start();
   await settle();
@@ -82,7 +82,7 @@ test('a watch that dies after sync is restarted, resuming from the cache (no rel
   cluster.breakWatches(PATH);
   assert.deepEqual(restarts, [{ err: 'read ECONNRESET', delayMs: 100 }]);
   cluster.apply(PATH, svc('missed')); // while down: not delivered (the real watch would replay it from its resourceVersion)
-  timers.advance(100);
+  clock.advanceSync(100);
   await settle();
   assert.equal(fake.watching, true);
   assert.equal(fake.starts, 2);
@@ -109,16 +109,16 @@ test('410 Gone is handled inside client-node (relist, deletes for what vanished)
 });
 
 test('the backoff resets once a restart has stayed up for healthyAfterMs', async () => {
-  const { cluster, timers, informer, restarts } = setup({ healthyAfterMs: 5000 });
+  const { cluster, clock, informer, restarts } = setup({ healthyAfterMs: 5000 });
   informer.start();
   await settle();
   cluster.breakWatches(PATH);
-  timers.advance(100);
+  clock.advanceSync(100);
   await settle();
   cluster.breakWatches(PATH); // fails again quickly: longer wait
-  timers.advance(200);
+  clock.advanceSync(200);
   await settle();
-  timers.advance(5000); // up long enough
+  clock.advanceSync(5000); // up long enough
   await settle();
   cluster.breakWatches(PATH);
   assert.deepEqual(
@@ -128,7 +128,7 @@ test('the backoff resets once a restart has stayed up for healthyAfterMs', async
 });
 
 test('several errors before the retry schedule one restart; start() rejecting counts as a failure', async () => {
-  const { cluster, timers, informer, restarts } = setup();
+  const { cluster, clock, informer, restarts } = setup();
   cluster.startRejects = new Error('exec plugin failed');
   informer.start();
   await settle();
@@ -136,7 +136,7 @@ test('several errors before the retry schedule one restart; start() rejecting co
   cluster.informer(PATH).emit('error', new Error('again'));
   assert.equal(restarts.length, 1);
   cluster.startRejects = null;
-  timers.advance(100);
+  clock.advanceSync(100);
   await settle();
   assert.equal(informer.synced, true);
 });
@@ -150,13 +150,13 @@ test('errors that are not Error objects are reported as Errors', async () => {
 });
 
 test('stop() cancels a pending restart and nothing runs afterwards', async () => {
-  const { cluster, timers, informer, restarts } = setup();
+  const { cluster, clock, informer, restarts } = setup();
   informer.start();
   await settle();
   cluster.breakWatches(PATH);
   await informer.stop();
-  assert.equal(timers.size, 0);
-  timers.advance(10_000);
+  assert.equal(clock.pending, 0);
+  clock.advanceSync(10_000);
   await settle();
   assert.equal(cluster.informer(PATH).starts, 1);
   cluster.informer(PATH).emit('error', new Error('late abort'));

@@ -16,10 +16,10 @@
  */
 import { HttpMethod, IsomorphicFetchHttpLibrary, ListWatch, RequestContext, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { monotonicClock } from '../../clock.ts';
+import type { Clock, Timer } from '../../clock.ts';
 import { Backoff } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
-import type { Cancel, Timers } from './timers.ts';
-import { realTimers } from './timers.ts';
 
 /** A resource to list and watch. */
 export interface ResourceSource {
@@ -59,7 +59,8 @@ export interface InformerHandlers {
 export interface RestartingInformerOptions {
   factory: InformerFactory;
   list: Lister;
-  timers?: Timers;
+  /** Default `monotonicClock`: only intervals matter here. */
+  clock?: Clock;
   backoff?: BackoffOptions;
   /** A restart that stays up this long resets the backoff. Default 30 s. */
   healthyAfterMs?: number;
@@ -75,7 +76,7 @@ export class RestartingInformer {
   readonly source: ResourceSource;
   readonly #handlers: InformerHandlers;
   readonly #informer: InformerLike;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #backoff: Backoff;
   readonly #healthyAfterMs: number;
   #started = false;
@@ -84,13 +85,13 @@ export class RestartingInformer {
   #listed = false;
   #errors = 0;
   #restarts = 0;
-  #retry: Cancel | null = null;
-  #healthy: Cancel | null = null;
+  #retry: Timer | null = null;
+  #healthy: Timer | null = null;
 
   constructor(source: ResourceSource, handlers: InformerHandlers, opts: RestartingInformerOptions) {
     this.source = source;
     this.#handlers = handlers;
-    this.#timers = opts.timers ?? realTimers;
+    this.#clock = opts.clock ?? monotonicClock;
     this.#backoff = new Backoff(opts.backoff);
     this.#healthyAfterMs = opts.healthyAfterMs ?? 30_000;
     this.#informer = opts.factory(source, async () => {
@@ -121,8 +122,8 @@ export class RestartingInformer {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#retry?.();
-    this.#healthy?.();
+    this.#cancel(this.#retry);
+    this.#cancel(this.#healthy);
     this.#retry = this.#healthy = null;
     await this.#informer.stop();
   }
@@ -143,8 +144,8 @@ export class RestartingInformer {
       this.#handlers.synced();
     }
     if (this.#errors === errorsBefore) {
-      this.#healthy?.();
-      this.#healthy = this.#timers.schedule(() => {
+      this.#cancel(this.#healthy);
+      this.#healthy = this.#schedule(() => {
         this.#healthy = null;
         this.#backoff.reset();
       }, this.#healthyAfterMs);
@@ -154,16 +155,27 @@ export class RestartingInformer {
   #failed(err: Error): void {
     this.#errors++;
     if (this.#stopped || this.#retry) return;
-    this.#healthy?.();
+    this.#cancel(this.#healthy);
     this.#healthy = null;
     this.#restarts++;
     const delayMs = this.#backoff.next();
     this.#handlers.restarting(err, delayMs);
-    this.#retry = this.#timers.schedule(() => {
+    this.#retry = this.#schedule(() => {
       this.#retry = null;
       // stop() first: never two watches from one informer (kubernetes-client/javascript #494).
       void this.#informer.stop().then(() => this.#run());
     }, delayMs);
+  }
+
+  /** A pending backoff or health timer never keeps the process alive. */
+  #schedule(fn: () => void, ms: number): Timer {
+    const timer = this.#clock.setTimeout(fn, Math.max(0, ms));
+    timer.unref?.();
+    return timer;
+  }
+
+  #cancel(timer: Timer | null): void {
+    if (timer) this.#clock.clearTimeout(timer);
   }
 }
 

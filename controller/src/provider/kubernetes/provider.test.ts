@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesProvider } from './provider.ts';
 import type { World } from './store.ts';
 import { FakeCluster } from './test-support.ts';
-import { ManualTimers } from './timers.ts';
+import { ManualClock } from '../../testing/manual-clock.ts';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const P = {
@@ -35,24 +35,24 @@ const secret = (token: string, name = 'channel-token') => ({ metadata: { namespa
 
 function setup(withSecret = true) {
   const cluster = new FakeCluster();
-  const timers = new ManualTimers();
+  const clock = new ManualClock();
   const provider = new KubernetesProvider({
     kubeConfig: new KubeConfig(),
     tokenSecret: withSecret ? { namespace: 'switchyard-system', name: 'channel-token' } : undefined,
     holdoffMs: 50,
     maxHoldoffMs: 500,
     backoff: { initialMs: 100, jitter: 0 },
-    timers,
+    clock,
     informerFactory: cluster.factory,
     lister: cluster.lister,
   });
   const worlds: World[] = [];
   provider.onChange((w) => worlds.push(w));
-  return { cluster, timers, provider, worlds };
+  return { cluster, clock, provider, worlds };
 }
 
 test('no world before every informer (the Secret too) has listed; the first world comes at once after', async () => {
-  const { cluster, timers, provider, worlds } = setup();
+  const { cluster, clock, provider, worlds } = setup();
   cluster.apply(P.Backend, backend('web'));
   cluster.apply(P.Service, service);
   cluster.apply(P.EndpointSlice, slice('web-1', ['10.0.0.1']));
@@ -61,7 +61,7 @@ test('no world before every informer (the Secret too) has listed; the first worl
   void provider.whenSynced().then(() => (resolved = true));
   provider.start();
   await settle();
-  timers.advance(60); // past the holdoff, short of the Secret informer's retry (100 ms)
+  clock.advanceSync(60); // past the holdoff, short of the Secret informer's retry (100 ms)
   await settle();
   assert.equal(provider.synced, false);
   assert.equal(provider.world(), null);
@@ -69,11 +69,11 @@ test('no world before every informer (the Secret too) has listed; the first worl
   assert.equal(resolved, false);
 
   cluster.failingLists.delete(P.Secret);
-  timers.advance(40);
+  clock.advanceSync(40);
   await settle();
   assert.equal(provider.synced, true);
   assert.equal(resolved, true);
-  timers.advance(0);
+  clock.advanceSync(0);
   assert.equal(worlds.length, 1);
   const w = worlds[0]!;
   assert.equal(provider.world(), w);
@@ -87,10 +87,10 @@ test('no world before every informer (the Secret too) has listed; the first worl
 });
 
 test('an empty cluster still yields a first world', async () => {
-  const { timers, provider, worlds } = setup(false);
+  const { clock, provider, worlds } = setup(false);
   provider.start();
   await settle();
-  timers.advance(0);
+  clock.advanceSync(0);
   assert.equal(worlds.length, 1);
   assert.deepEqual(worlds[0]!.objects, []);
   assert.equal(provider.token(), null);
@@ -98,16 +98,16 @@ test('an empty cluster still yields a first world', async () => {
 });
 
 test('a burst of endpoint changes is one world; status-only writes are none', async () => {
-  const { cluster, timers, provider, worlds } = setup(false);
+  const { cluster, clock, provider, worlds } = setup(false);
   const stored = cluster.apply(P.Backend, backend('web'));
   cluster.apply(P.Service, service);
   provider.start();
   await settle();
-  timers.advance(0);
+  clock.advanceSync(0);
   assert.equal(worlds.length, 1);
 
   cluster.apply(P.Backend, { ...stored, status: { conditions: [{ type: 'Accepted', status: 'True' }] } } as typeof stored);
-  timers.advance(1000);
+  clock.advanceSync(1000);
   assert.equal(worlds.length, 1, 'status-only write');
 
   for (let i = 1; i <= 5; i++) {
@@ -118,10 +118,10 @@ test('a burst of endpoint changes is one world; status-only writes are none', as
         Array.from({ length: i }, (_, j) => `10.0.0.${j + 1}`),
       ),
     );
-    timers.advance(10);
+    clock.advanceSync(10);
   }
   assert.equal(worlds.length, 1, 'still inside the holdoff');
-  timers.advance(50);
+  clock.advanceSync(50);
   assert.equal(worlds.length, 2);
   const w = worlds[1]!;
   assert.equal(w.changes.objects, false);
@@ -150,26 +150,26 @@ test('the token Secret: decoded, followed through changes and deletion', async (
 });
 
 test('informer restarts reach onRestart with the kind, and the world stays right across them', async () => {
-  const { cluster, timers, provider, worlds } = setup(false);
+  const { cluster, clock, provider, worlds } = setup(false);
   provider.start();
   await settle();
-  timers.advance(0);
+  clock.advanceSync(0);
   const restarts: string[] = [];
   provider.onRestart((kind, err) => restarts.push(`${kind}: ${err.message}`));
   cluster.breakWatches(P.EndpointSlice);
   assert.deepEqual(restarts, ['EndpointSlice: read ECONNRESET']);
-  timers.advance(100);
+  clock.advanceSync(100);
   await settle();
   cluster.apply(P.Service, service);
   cluster.apply(P.EndpointSlice, slice('web-1', ['10.0.0.7']));
-  timers.advance(50);
+  clock.advanceSync(50);
   assert.deepEqual(worlds.at(-1)!.endpoints.get('shop/web')!.map((e) => e.address), ['10.0.0.7']);
   assert.equal(provider.restarts().get('EndpointSlice'), 1);
   await provider.stop();
 });
 
 test('a throwing listener does not stop the others; nothing is delivered after stop()', async () => {
-  const { cluster, timers, provider, worlds } = setup(false);
+  const { cluster, clock, provider, worlds } = setup(false);
   provider.onChange(() => {
     throw new Error('bad listener');
   });
@@ -177,12 +177,12 @@ test('a throwing listener does not stop the others; nothing is delivered after s
   provider.onChange((w) => late.push(w));
   provider.start();
   await settle();
-  timers.advance(0);
+  clock.advanceSync(0);
   assert.equal(worlds.length, 1);
   assert.equal(late.length, 1);
   cluster.apply(P.Backend, backend('x'));
   await provider.stop();
-  timers.advance(10_000);
+  clock.advanceSync(10_000);
   assert.equal(late.length, 1);
   assert.throws(() => provider.start(), /stopped/);
 });

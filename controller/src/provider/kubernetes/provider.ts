@@ -30,6 +30,8 @@
  */
 import { GROUP, VERSION } from '@switchyard/api';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { monotonicClock } from '../../clock.ts';
+import type { Clock } from '../../clock.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { Coalescer } from './coalescer.ts';
 import { listWatchFactory, rawLister, RestartingInformer } from './informer.ts';
@@ -37,8 +39,6 @@ import type { InformerFactory, Lister, ResourceSource } from './informer.ts';
 import { secretValue } from './projection.ts';
 import { Store } from './store.ts';
 import type { WatchedKind, World } from './store.ts';
-import type { Timers } from './timers.ts';
-import { realTimers } from './timers.ts';
 
 /** Structural: a pino logger fits. Secrets never reach it. */
 export interface ProviderLogger {
@@ -66,7 +66,8 @@ export interface KubernetesProviderOptions {
   backoff?: BackoffOptions;
   /** A restarted informer that stays up this long resets its backoff. Default 30 s. */
   healthyAfterMs?: number;
-  timers?: Timers;
+  /** For the holdoff and informer backoff. Default `monotonicClock`. */
+  clock?: Clock;
   log?: ProviderLogger;
   /** Substitutes client-node's ListWatch (tests). */
   informerFactory?: InformerFactory;
@@ -99,7 +100,6 @@ export class KubernetesProvider {
   readonly #coalescer: Coalescer;
   readonly #informers: RestartingInformer[] = [];
   readonly #log: ProviderLogger;
-  readonly #timers: Timers;
   readonly #changeListeners = new Set<(world: World) => void>();
   readonly #tokenListeners = new Set<(token: string | null) => void>();
   readonly #restartListeners = new Set<(kind: InformerKind, err: Error) => void>();
@@ -111,14 +111,14 @@ export class KubernetesProvider {
 
   constructor(opts: KubernetesProviderOptions) {
     this.#log = opts.log ?? noopLog;
-    this.#timers = opts.timers ?? realTimers;
-    const coalescerOpts: { holdoffMs?: number; maxHoldoffMs?: number; timers: Timers } = { timers: this.#timers };
+    const clock = opts.clock ?? monotonicClock;
+    const coalescerOpts: { holdoffMs?: number; maxHoldoffMs?: number; clock: Clock } = { clock };
     if (opts.holdoffMs !== undefined) coalescerOpts.holdoffMs = opts.holdoffMs;
     if (opts.maxHoldoffMs !== undefined) coalescerOpts.maxHoldoffMs = opts.maxHoldoffMs;
     this.#coalescer = new Coalescer(() => this.#rebuild(), coalescerOpts);
     const factory = opts.informerFactory ?? listWatchFactory(opts.kubeConfig);
     const list = opts.lister ?? rawLister(opts.kubeConfig);
-    const informerOpts = { factory, list, timers: this.#timers, backoff: opts.backoff, healthyAfterMs: opts.healthyAfterMs };
+    const informerOpts = { factory, list, clock, backoff: opts.backoff, healthyAfterMs: opts.healthyAfterMs };
 
     for (const source of SOURCES) {
       const kind = source.kind;
