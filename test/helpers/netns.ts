@@ -20,11 +20,16 @@ export interface NetNamespace {
 
 let counter = 0;
 
-/** True when this process can create namespaces (root with iproute2). */
+/**
+ * True when this process can create namespaces (root with iproute2, and a kernel or sandbox that
+ * allows it): tried for real with a throwaway namespace, since being root is not always enough.
+ */
 export function canCreateNetNamespaces(): boolean {
   if (process.getuid?.() !== 0) return false;
+  const probe = `swy-probe-${process.pid}`;
   try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
