@@ -180,56 +180,7 @@ export async function populate(kube: KubeClient, layout: Layout): Promise<void> 
   );
 }
 
-const BACKEND_CRD = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/backends.switchyard.dev';
-/** Spec fields whose CRD default makes the translator refuse every Backend (see `workAroundDefaults`). */
-const DEFAULTED_REFUSALS = ['spec.hashType', 'spec.randomDraws'];
-
-/** Creates a one-server Backend, reads it back (with the API server's defaults) and translates it. */
-async function probeBackend(kube: KubeClient, name: string): Promise<ResourceResult> {
-  const base = `${CRD_BASE}/namespaces/${NAMESPACE}/backends`;
-  await kube.create(base, {
-    apiVersion: 'switchyard.dev/v1alpha1',
-    kind: 'Backend',
-    metadata: { name, namespace: NAMESPACE },
-    spec: { servers: [{ name: 'a', address: '10.255.255.1', port: 8080 }] },
-  });
-  const stored = await kube.request('GET', `${base}/${name}`);
-  await kube.request('DELETE', `${base}/${name}`);
-  return translate({ objects: [{ object: stored, source: null }], endpoints: new Map() }).results.find((r) => r.kind === 'Backend')!;
-}
-
 const accepted = (r: ResourceResult): boolean => r.conditions.some((c) => c.type === 'Accepted' && c.status === 'True');
-
-/**
- * Checks that a plain Backend written through the API server is Accepted by the translator. When
- * it is refused only because of the values the API server defaulted from the CRD schema
- * (`hashType: map-based`, `randomDraws: 2`, which the translator refuses for any balance that does
- * not use them: a product bug, reported), the Backend CRD is updated without those two defaults so
- * that the benchmark measures what it is meant to. Returns a description of the workaround, or
- * null when none was needed; throws when Backends are refused for any other reason.
- */
-export async function workAroundDefaults(kube: KubeClient): Promise<string | null> {
-  const first = await probeBackend(kube, 'bench-probe-1');
-  if (accepted(first)) return null;
-  const paths = first.errors.map((e) => e.path);
-  if (!paths.every((p) => DEFAULTED_REFUSALS.includes(p))) {
-    throw new Error(`a plain Backend is refused: ${first.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  }
-  const crd = (await kube.request('GET', BACKEND_CRD)) as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { default?: unknown }> } } } } }[] } };
-  for (const version of crd.spec.versions) {
-    const props = version.schema.openAPIV3Schema.properties.spec.properties;
-    for (const field of DEFAULTED_REFUSALS) delete props[field.slice('spec.'.length)]?.default;
-  }
-  await kube.request('PUT', BACKEND_CRD, crd);
-  const second = await probeBackend(kube, 'bench-probe-2');
-  if (!accepted(second)) throw new Error(`a plain Backend is still refused: ${second.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  return (
-    `PRODUCT BUG: a Backend written through the API server is refused by the translator (Accepted=False: ${first.errors.map((e) => `${e.path} ${e.message}`).join('; ')}), ` +
-    'because the API server fills in the CRD schema defaults hashType: map-based and randomDraws: 2 and controller/src/translator/backend.ts refuses ' +
-    'any hashType/randomDraws present for a balance that does not use them. No balance algorithm uses both, so no Backend applied to a cluster is ever served. ' +
-    'Workaround for this benchmark only: the Backend CRD is updated without those two defaults before the Backends are created.'
-  );
-}
 
 /** Translates everything the API server holds, in this process, and checks every Backend became a cluster. */
 export async function preflight(kube: KubeClient, layout: Layout): Promise<void> {

@@ -11,7 +11,7 @@
  * the status work after the ACKs; the controller's CPU profile (--cpu-prof) shows those.
  */
 import { ConditionType } from '@switchyard/api';
-import { retranslate, SnapshotCache, objectKey, type ResourceResult, type Translation, type VersionedSnapshot } from '@switchyard/controller';
+import { canonicalJson, retranslate, SnapshotCache, objectKey, type ResourceResult, type Translation, type VersionedSnapshot } from '@switchyard/controller';
 import { encodePush } from '../../controller/src/channel/stream.ts';
 import { Store } from '../../controller/src/provider/kubernetes/store.ts';
 import { sliceEndpoints, type KubeClient, type Layout } from './cluster.ts';
@@ -44,6 +44,8 @@ export interface Components {
    * two full GCs; null when this process runs without --expose-gc.
    */
   cacheRetained: { versions: number; perVersionMiB: number } | null;
+  /** Inside SnapshotCache.publish, on the last snapshot (median of 5): canonicalJson for the version hash, and structuredClone. */
+  publishParts: { canonicalJsonMs: number; structuredCloneMs: number };
   iterations: number;
 }
 
@@ -92,10 +94,12 @@ export async function measureComponents(kube: KubeClient, layout: Layout, iterat
   let nonce = 0;
   const world0 = store.build()!;
   const [first, firstTranslateMs] = time(() => retranslate(null, { objects: world0.objects, endpoints: world0.endpoints }));
-  let [published0, firstPublishMs] = time(() => cache!.publish(first.result.snapshot, contentsOf(first.result.results)));
-  const [text0, firstEncodeMs] = time(() => encodePush(published0!, String(nonce++)));
-  const snapshotBytes = Buffer.byteLength(text0);
-  published0 = null;
+  // In a function of its own, so that nothing here keeps the first version alive for the heap measurement.
+  const { firstPublishMs, firstEncodeMs, snapshotBytes } = ((): { firstPublishMs: number; firstEncodeMs: number; snapshotBytes: number } => {
+    const [published, publishMs] = time(() => cache!.publish(first.result.snapshot, contentsOf(first.result.results)));
+    const [text, encodeMs] = time(() => encodePush(published!, String(nonce++)));
+    return { firstPublishMs: publishMs, firstEncodeMs: encodeMs, snapshotBytes: Buffer.byteLength(text) };
+  })();
 
   let translation: Translation = first;
   const modes = { backend: '', endpoints: '' };
@@ -149,6 +153,14 @@ export async function measureComponents(kube: KubeClient, layout: Layout, iterat
     publish: distribution(s.publish),
     encode: distribution(s.encode),
   });
+  const last = translation.result;
+  const parts = { json: [] as number[], clone: [] as number[] };
+  for (let i = 0; i < 5; i++) {
+    parts.json.push(time(() => canonicalJson({ snapshot: last.snapshot, contents: [...contentsOf(last.results)] }))[1]);
+    parts.clone.push(time(() => structuredClone(last.snapshot))[1]);
+  }
+  const publishParts = { canonicalJsonMs: distribution(parts.json)!.median, structuredCloneMs: distribution(parts.clone)!.median };
+
   let cacheRetained: Components['cacheRetained'] = null;
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
@@ -168,6 +180,7 @@ export async function measureComponents(kube: KubeClient, layout: Layout, iterat
     endpoints: times(samples.endpoints),
     snapshotBytes,
     cacheRetained,
+    publishParts,
     iterations,
   };
 }

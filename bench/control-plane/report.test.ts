@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderMarkdown, summarizeKind, type ControlPlaneReport, type Round } from './report.ts';
 
-function round(kind: Round['kind'], index: number, lastAckMs: number, error: string | null = null): Round {
+function round(kind: Round['kind'], index: number, lastAckMs: number, error: string | null = null, foreignLoadPct = 30): Round {
   return {
     kind,
     index,
@@ -21,13 +21,13 @@ function round(kind: Round['kind'], index: number, lastAckMs: number, error: str
     controllerCpuMs: 400,
     benchCpuMs: 700,
     apiserverCpuMs: 10,
-    foreignLoadPct: 30,
+    foreignLoadPct,
     settleMs: 500,
     error,
   };
 }
 
-const rounds = [round('backend', 0, 1000), round('backend', 1, 1200), round('backend', 2, NaN, 'timed out'), round('endpoints', 0, 800)];
+const rounds = [round('backend', 0, 1000, null, 5), round('backend', 1, 1200), round('backend', 2, NaN, 'timed out'), round('endpoints', 0, 800)];
 
 describe('summarizeKind', () => {
   it('summarizes the successful rounds of one kind and counts the failed ones', () => {
@@ -38,6 +38,8 @@ describe('summarizeKind', () => {
     assert.equal(s.lastAck?.max, 1200);
     assert.equal(s.fanout?.max, 1000);
     assert.equal(s.extraPushRounds, 1);
+    assert.deepEqual([s.lastAckQuiet?.n, s.lastAckQuiet?.median], [1, 1000], 'only the change with 5% of a CPU of other work');
+    assert.equal(summarizeKind('endpoints', rounds).lastAckQuiet, null);
     assert.equal(summarizeKind('endpoints', rounds).lastAck?.n, 1);
   });
 });

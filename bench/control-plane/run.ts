@@ -31,7 +31,6 @@ import {
   serviceBackendIndex,
   sliceEndpoints,
   slicePath,
-  workAroundDefaults,
   type Layout,
 } from './cluster.ts';
 import { measureComponents, type Components } from './components.ts';
@@ -285,11 +284,6 @@ async function main(): Promise<ControlPlaneReport> {
   // --- objects
   const populateStart = performance.now();
   await applyCrds(kube, join(REPO, 'crds'));
-  const workaround = await workAroundDefaults(kube);
-  if (workaround !== null) {
-    problems.push(workaround);
-    log(workaround);
-  }
   await populate(kube, layout);
   await preflight(kube, layout);
   const populateMs = performance.now() - populateStart;
