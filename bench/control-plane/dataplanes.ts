@@ -3,8 +3,9 @@
  * the control channel (api/src/protocol/messages.ts) as the real one does, minus building a
  * runtime: hello, then for every push decode the frame and JSON.parse it (the real cost of a
  * snapshot on the receiving side), answer ack with its version and nonce, and, like the real data
- * plane (dataplane/src/channel/control-channel-client.ts), follow each ack with a full health
- * report (every server `up`, no checks) unless `health` is off.
+ * plane (dataplane/src/channel/control-channel-client.ts), follow an ack with a full health
+ * report (every server `up`, no checks) when it differs from the last one this client sent (servers
+ * added or removed), unless `health` is off.
  *
  * Everything runs on the benchmark's one thread, so the 50 parses of a push are serialised here;
  * `Receipt` keeps, per client, when the frame arrived and how long its parse took, so run.ts can
@@ -41,7 +42,7 @@ export interface FleetOptions {
   url: string;
   token: string;
   count: number;
-  /** Send a full health report after each ack, as the real data plane does. */
+  /** Send a full health report after an ack that changed it, as the real data plane does. */
   health: boolean;
   namePrefix?: string;
 }
@@ -68,6 +69,8 @@ export class Fleet {
   #waiter: Waiter | null = null;
   /** The health report of a version, built once for all clients (each real data plane builds its own). */
   readonly #healthText = new Map<string, string>();
+  /** The last report each client sent: an unchanged report is not sent again. */
+  readonly #lastHealth: (string | undefined)[] = [];
   readonly totals: FleetTotals = { pushes: 0, pushBytes: 0, parseMs: 0, healthReports: 0, healthBytes: 0 };
   /** Every push frame size seen, by version. */
   readonly sizes = new Map<string, number>();
@@ -162,9 +165,12 @@ export class Fleet {
     const ackedAt = performance.now();
     if (this.#options.health) {
       const text = this.#health(push.version, push.snapshot);
-      ws.send(text);
-      this.totals.healthReports++;
-      this.totals.healthBytes += text.length;
+      if (text !== this.#lastHealth[i]) {
+        this.#lastHealth[i] = text;
+        ws.send(text);
+        this.totals.healthReports++;
+        this.totals.healthBytes += text.length;
+      }
     }
     if (waiter === null) return;
     waiter.pushes[i]!++;

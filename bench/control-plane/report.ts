@@ -296,7 +296,7 @@ export function renderMarkdown(r: ControlPlaneReport): string {
     if (c.cacheRetained) {
       out.push('');
       out.push(
-        `The SnapshotCache (the controller keeps the last 64 versions) holds ${c.cacheRetained.perVersionMiB.toFixed(2)} MiB of heap per version ` +
+        `The SnapshotCache (the controller keeps the last 16 versions) holds ${c.cacheRetained.perVersionMiB.toFixed(2)} MiB of heap per version ` +
           `(its frozen clone of the snapshot and the push JSON cached for it; measured over ${c.cacheRetained.versions} versions between two full GCs).`,
       );
     }

@@ -218,7 +218,11 @@ export class ChannelServer implements LocalFleet {
       helloTimeoutMs: this.#helloTimeoutMs,
       current: () => this.#cache.current,
       transport: {
-        send: (text) => ws.send(text),
+        send: (message) => {
+          if (typeof message === 'string') ws.send(message);
+          // Fragments of one text message: ws writes each buffer as it is, without copying.
+          else message.forEach((part, i) => ws.send(part, { binary: false, fin: i === message.length - 1 }));
+        },
         close: (code, reason) => ws.close(code, reason),
         ping: () => ws.ping(),
         terminate: () => ws.terminate(),

@@ -271,9 +271,10 @@ describe('encodePush', () => {
   it('is the JSON of a push message', () => {
     const cache = new SnapshotCache();
     const v = cache.publish(tinySnapshot(1), [])!;
-    const text = encodePush(v, 'abc');
+    const text = Buffer.concat(encodePush(v, 'abc')).toString('utf8');
     assert.deepEqual(JSON.parse(text), { type: 'push', version: v.version, nonce: 'abc', snapshot: JSON.parse(JSON.stringify(v.snapshot)) });
-    assert.equal(encodePush(v, 'abc'), text);
+    assert.equal(Buffer.concat(encodePush(v, 'abc')).toString('utf8'), text);
+    assert.equal(encodePush(v, 'abc')[1], encodePush(v, 'other')[1], "every stream shares the snapshot's bytes");
   });
 });
 

@@ -16,7 +16,8 @@ export type TransportEvent =
 export class RecordingTransport implements StreamTransport {
   readonly events: TransportEvent[] = [];
 
-  send(text: string): void {
+  send(message: string | readonly Buffer[]): void {
+    const text = typeof message === 'string' ? message : Buffer.concat(message).toString('utf8');
     this.events.push({ kind: 'send', message: JSON.parse(text) as Record<string, unknown> });
   }
 

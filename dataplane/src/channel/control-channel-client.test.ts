@@ -129,6 +129,26 @@ describe('ControlChannelClient', () => {
     assert.equal(rig.client.state.ackedVersion, 'v1');
   });
 
+  it('after an ACK, reports health only when the report changed (servers added or removed)', async (t) => {
+    const fake = await controller(t);
+    const rig = startClient(t, { urls: [fake.url] });
+    await until(() => fake.received('hello').length === 1);
+    fake.last.send({ type: 'welcome', replica: 'c-0', heartbeatMs: 1000 });
+    fake.last.send({ type: 'push', version: 'v1', nonce: 'n1', snapshot: tcpSnapshot(1) });
+    await until(() => fake.received('health').length === 1);
+    fake.last.send({ type: 'push', version: 'v2', nonce: 'n2', snapshot: tcpSnapshot(2) });
+    await until(() => fake.received('ack').length === 2);
+    rig.health.servers = [...rig.health.servers, { cluster: 'default/web', server: 's2', state: 'up', reason: '' }];
+    fake.last.send({ type: 'push', version: 'v3', nonce: 'n3', snapshot: tcpSnapshot(3) });
+    await until(() => fake.received('health').length === 2);
+    assert.deepEqual(
+      fake.last.received.slice(1).map((m) => `${m.type}${'version' in m ? ` ${m.version}` : ''}`),
+      ['ack v1', 'health', 'ack v2', 'ack v3', 'health'],
+      'the unchanged report after v2 is not sent again',
+    );
+    assert.equal((fake.received('health')[1] as { servers: unknown[] }).servers.length, 2);
+  });
+
   it('NACKs with the applier error and sends no health report for it', async (t) => {
     const fake = await controller(t);
     const rig = startClient(t, { urls: [fake.url] });

@@ -1,8 +1,10 @@
 /**
  * The data plane's end of the control channel: connects to a controller replica, says hello with
  * the version it serves, applies pushed snapshots one at a time and answers ACK or NACK, and
- * reports server health (a full report after each ACK, after connecting, and, coalesced, whenever
- * a server changes state).
+ * reports server health (a full report after connecting, after an ACK that changed the report —
+ * servers added or removed —, and, coalesced, whenever a server changes state). An ACK that leaves
+ * the report as it was sends none: with thousands of servers and many data planes, re-sending an
+ * unchanged report after every push was most of the controller's work per change.
  *
  * While no controller is reachable nothing changes: the last good snapshot keeps serving. The
  * client reconnects with jittered exponential backoff, trying the controller URLs in turn, and
@@ -112,6 +114,8 @@ export class ControlChannelClient {
   #retryTimer: TimerHandle | null = null;
   #deadTimer: TimerHandle | null = null;
   #healthTimer: TimerHandle | null = null;
+  /** The last health message sent on the current stream, to skip unchanged reports. */
+  #lastHealth: string | null = null;
   #unsubscribeHealth: (() => void) | null = null;
   /** Pushes are applied one after the other. */
   #applying: Promise<unknown> = Promise.resolve();
@@ -236,6 +240,7 @@ export class ControlChannelClient {
     const message = decoded.message;
     if (message.type === 'welcome') {
       this.#replica = message.replica;
+      this.#lastHealth = null; // a new stream (maybe another replica) gets the full report
       this.#heartbeatMs = message.heartbeatMs;
       this.#armHeartbeatDeadline();
       this.#log.info({ url: this.#url, replica: message.replica, serving: this.#applier.version }, 'connected to the controller');
@@ -337,7 +342,10 @@ export class ControlChannelClient {
     const ws = this.#ws;
     if (ws === null || this.#replica === null || ws.readyState !== WebSocket.OPEN) return;
     const servers = this.#health.healthReport();
-    this.#send(ws, { type: 'health', servers });
+    const text = encodeMessage({ type: 'health', servers });
+    if (text === this.#lastHealth) return;
+    this.#lastHealth = text;
+    ws.send(text);
     this.#emit({ type: 'health-sent', servers: servers.length });
   }
 
