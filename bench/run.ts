@@ -58,6 +58,10 @@ const USAGE = `usage: npm run bench [-- options]
                           every contender also gets one warm-up at the start (3 s, quick 2 s)
   --noise-retries N       measure a run again (up to N times) when other processes took more
                           than 20% of a CPU during it (default 2, quick 1)
+  --only IDS              measure only these contenders (comma-separated ids, e.g.
+                          switchyard-http,switchyard-cluster-rr); for focused comparisons
+  --scenarios IDS         run only these scenarios (keepalive-50, keepalive-200, close-50,
+                          large-1mib, tcp-50)
   --idle-connections N    connections for the memory test (default 10000; 0 skips it)
   --quiet-wait S          before each measured run, wait up to S seconds while other processes
                           use more than 10% of a CPU (default 20, quick 5; 0: never wait)
@@ -82,6 +86,8 @@ const { values: args } = (() => {
         quick: { type: 'boolean', default: false },
         'two-workers': { type: 'boolean', default: false },
         'with-cluster': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        scenarios: { type: 'string' },
         rounds: { type: 'string' },
         duration: { type: 'string' },
         warmup: { type: 'string' },
@@ -396,16 +402,23 @@ async function main(): Promise<void> {
     }
   }
 
-  const list = allContenders(ports, withCluster);
+  const only = args.only === undefined ? null : new Set(args.only.split(','));
+  const list = allContenders(ports, withCluster).filter((c) => only === null || only.has(c.id));
   const byId = new Map(list.map((c) => [c.id, c]));
   const http = ['direct', 'haproxy-http', 'nginx-http', 'switchyard-http', 'node-http-proxy', ...(withCluster ? ['switchyard-cluster-rr', 'switchyard-cluster-none'] : [])];
-  const scenarios: Scenario[] = [
+  const allScenarios: Scenario[] = [
     { id: 'keepalive-50', title: 'Keep-alive, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: http },
     { id: 'keepalive-200', title: 'Keep-alive, 200 connections', path: '/', connections: 200, headers: [], metric: 'rps', contenders: http },
     { id: 'close-50', title: 'New connection per request, 50 connections', path: '/', connections: 50, headers: ['Connection: close'], metric: 'rps', contenders: http },
     { id: 'large-1mib', title: '1 MiB response, 10 connections', path: LARGE_PATH, connections: 10, headers: [], metric: 'mibps', contenders: http },
     { id: 'tcp-50', title: 'TCP mode, keep-alive HTTP, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: ['direct', 'haproxy-tcp', 'switchyard-tcp'] },
   ];
+  const wanted = args.scenarios === undefined ? null : new Set(args.scenarios.split(','));
+  const scenarios = allScenarios
+    .filter((sc) => wanted === null || wanted.has(sc.id))
+    .map((sc) => ({ ...sc, contenders: sc.contenders.filter((id) => byId.has(id)) }))
+    .filter((sc) => sc.contenders.length > 0);
+  if (scenarios.length === 0) throw new Error('--only/--scenarios leave nothing to measure');
 
   const wrkPrefix = LOAD_CPUS === null ? [] : [tools.taskset!, '-c', LOAD_CPUS];
   const wrkRun = (c: Contender, sc: Scenario, seconds: number) =>
@@ -426,7 +439,7 @@ async function main(): Promise<void> {
   // Memory with idle connections, on processes that are fresh but warmed up.
   const idle = [];
   if (idleCount > 0) {
-    for (const id of ['switchyard-http', 'haproxy-http', 'nginx-http']) {
+    for (const id of ['switchyard-http', 'haproxy-http', 'nginx-http'].filter((i) => byId.has(i))) {
       const c = byId.get(id)!;
       await ensureRunning(c, 'the memory test');
       log(`memory: ${c.label} with ${idleCount} idle connections...`);

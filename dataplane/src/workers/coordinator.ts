@@ -23,7 +23,7 @@ import type { Logger } from '../logger.ts';
 import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/build-runtime.ts';
 import { listenerKey } from '../runtime/listener.ts';
 import type { Cluster, Waiter } from '../upstream/cluster.ts';
-import type { ServerOwner, ServerState } from '../upstream/server-state.ts';
+import { SERVER_COUNTERS, type ServerOwner, type ServerState } from '../upstream/server-state.ts';
 import type { FromWorker, ServerStateTuple, Slots, ToWorker, WorkerInit } from './protocol.ts';
 import { SharedMemory, SlotAllocator } from './shared-memory.ts';
 import { shareServer, stateOf, unshareServer, usesLoads } from './sharing.ts';
@@ -244,7 +244,7 @@ export class WorkerPool {
     for (const server of servers) {
       const slot = this.serverSlots.get(server);
       if (slot === undefined) continue;
-      const sums = [0, 0, 0, 0, 0];
+      const sums = new Array<number>(SERVER_COUNTERS).fill(0);
       for (let w = 0; w < this.workers; w++) {
         const at = this.memory.statsAt(slot, w);
         for (let k = 0; k < sums.length; k++) sums[k]! += stats[at + k]!;
