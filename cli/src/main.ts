@@ -4,7 +4,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { controller } from './commands/controller.ts';
 import { dataplane, parseControllerUrls } from './commands/dataplane.ts';
 import { demo } from './commands/demo.ts';
 import { run } from './commands/run.ts';
@@ -87,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
       return validate(files, process.stdout, process.stderr);
     case 'demo':
       return demo({ logLevel });
-    case 'controller':
+    case 'controller': {
+      // Loaded on demand: it brings @kubernetes/client-node, which run and dataplane never need.
+      const { controller } = await import('./commands/controller.ts');
       return controller({
         kubeconfig: values.kubeconfig,
         listen: values.listen,
@@ -101,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
         retryPeriod: values['retry-period'],
         logLevel,
       });
+    }
     case 'dataplane': {
       const controllers = parseControllerUrls(values.controller ?? []);
       if ('error' in controllers) return usageError(controllers.error);

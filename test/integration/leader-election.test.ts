@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CoordinationV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { isMicroTime, KubernetesLeaseLock, LeaderElector } from '@switchyard/controller';
+import { isMicroTime } from '@switchyard/controller';
+import { KubernetesLeaseLock, LeaderElector } from '@switchyard/controller/kubernetes';
 import { eventually } from '../helpers/eventually.ts';
 import { startKubeApiServer } from '../kube-apiserver/index.ts';
 

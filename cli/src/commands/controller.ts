@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '@switchyard/api';
-import { startController, type ControllerOptions, type HostPort } from '@switchyard/controller';
+import { startController, type ControllerOptions, type HostPort } from '@switchyard/controller/kubernetes';
 import { createLogger } from '@switchyard/dataplane';
 
 export interface ControllerCommandOptions {
