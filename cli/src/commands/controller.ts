@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parseDuration } from '@switchyard/api';
 import { startController, type ControllerOptions, type HostPort } from '@switchyard/controller/kubernetes';
 import { createLogger } from '@switchyard/dataplane';
+import { untilSignal } from '../until-signal.ts';
 
 export interface ControllerCommandOptions {
   kubeconfig: string | undefined;
@@ -67,14 +68,7 @@ export async function controller(o: ControllerCommandOptions): Promise<number> {
     return 2;
   }
   const running = await startController({ ...options, kubeConfig, logger });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await untilSignal(logger);
   await running.close();
   return 0;
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ControlChannelClient, Dataplane, SnapshotApplier, createLogger, type Logger } from '@switchyard/dataplane';
+import { untilSignal } from '../until-signal.ts';
 
 export interface DataplaneOptions {
   controllers: string[];
@@ -83,15 +84,4 @@ function tokenReader(file: string, log: Logger): () => string {
     }
     return last;
   };
-}
-
-function untilSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
 }

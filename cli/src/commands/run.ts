@@ -10,6 +10,7 @@
 import { formatLoadError, loadManifests, objectKey, SnapshotCache, translate, watchManifests, type RawObject, type ResourceResult, type VersionedSnapshot } from '@switchyard/controller';
 import { Dataplane, SnapshotApplier, createLogger, type Logger } from '@switchyard/dataplane';
 import { LastGood } from '../last-good.ts';
+import { untilSignal } from '../until-signal.ts';
 
 export interface RunOptions {
   path: string;
@@ -107,17 +108,6 @@ function logProblems(log: Logger, r: ResourceResult): void {
 
 function resourceName(r: ResourceResult): string {
   return `${r.kind}/${r.namespace}/${r.name}`;
-}
-
-function untilSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
 }
 
 export type { RawObject };

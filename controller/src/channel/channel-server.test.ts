@@ -10,7 +10,7 @@ import { ChannelServer, checkBearer, type ChannelServerOptions } from './channel
 import { SnapshotCache } from './snapshot-cache.ts';
 import type { AckEvent, HealthEvent, NackEvent } from './stream.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
-import { silentLogger, tinySnapshot } from './test-support.ts';
+import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
 
 const TOKEN = 's3cret-token';
 
@@ -97,7 +97,7 @@ describe('ChannelServer', () => {
     await until(() => server.connectedCount === 1);
     assert.deepEqual(server.list().map((s) => [s.node, s.replica, s.ackedVersion]), [['dp-1', 'controller-0', null]]);
 
-    const v1 = cache.publish(tinySnapshot(1), [['Backend/default/web', 1]])!;
+    const v1 = cache.publish(tcpSnapshot(1), [['Backend/default/web', 1]])!;
     const push = await peer.next('push');
     assert.equal(push.version, v1.version);
     assert.deepEqual(push.snapshot, JSON.parse(JSON.stringify(v1.snapshot)));
@@ -108,7 +108,7 @@ describe('ChannelServer', () => {
     assert.ok(acks[0]!.latencyMs >= 0);
     assert.equal(server.list()[0]!.ackedVersion, v1.version);
 
-    const v2 = cache.publish(tinySnapshot(2), [])!;
+    const v2 = cache.publish(tcpSnapshot(2), [])!;
     const push2 = await peer.next('push');
     peer.send({ type: 'nack', version: v2.version, nonce: push2.nonce, error: 'boom' });
     await until(() => nacks.length === 1);

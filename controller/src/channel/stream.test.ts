@@ -4,7 +4,8 @@ import { CloseCode, PROTOCOL_VERSION } from '@switchyard/api';
 import { SnapshotCache } from './snapshot-cache.ts';
 import { encodePush, MISSED_PONGS_LIMIT, Stream, truncateReason, type AckEvent, type HealthEvent, type NackEvent } from './stream.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
-import { RecordingTransport, silentLogger, tinySnapshot } from './test-support.ts';
+import { RecordingTransport } from './test-support.ts';
+import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
 import type { VersionedSnapshot } from './versioned-snapshot.ts';
 
 const HEARTBEAT = 1000;
@@ -42,7 +43,7 @@ function rig(): Rig {
     identified: 0,
     stream: undefined as unknown as Stream,
     publish(port) {
-      const published = cache.publish(tinySnapshot(port), [])!;
+      const published = cache.publish(tcpSnapshot(port), [])!;
       r.stream.offer(published);
       return published;
     },
@@ -76,7 +77,7 @@ function rig(): Rig {
 describe('Stream', () => {
   it('welcomes a hello with the replica and heartbeat, then pushes the current snapshot; nothing before the hello', () => {
     const r = rig();
-    const v1 = r.cache.publish(tinySnapshot(1), [])!;
+    const v1 = r.cache.publish(tcpSnapshot(1), [])!;
     r.stream.offer(v1);
     assert.deepEqual(r.transport.sent(), [], 'nothing is sent before the hello');
     r.hello();
@@ -164,7 +165,7 @@ describe('Stream', () => {
 
   it('counts hello.lastVersion equal to the current version as acked, without a push', () => {
     const r = rig();
-    const v1 = r.cache.publish(tinySnapshot(1), [])!;
+    const v1 = r.cache.publish(tcpSnapshot(1), [])!;
     r.hello(v1.version);
     assert.deepEqual(r.transport.sent('push'), []);
     assert.equal(r.stream.status()!.ackedVersion, v1.version);
@@ -175,8 +176,8 @@ describe('Stream', () => {
 
   it('pushes the current version to a data plane announcing an older one', () => {
     const r = rig();
-    r.cache.publish(tinySnapshot(1), []);
-    const v2 = r.cache.publish(tinySnapshot(2), [])!;
+    r.cache.publish(tcpSnapshot(1), []);
+    const v2 = r.cache.publish(tcpSnapshot(2), [])!;
     r.hello('some-older-version');
     assert.equal(r.stream.status()!.ackedVersion, 'some-older-version');
     assert.equal(r.transport.lastPush().version, v2.version);
@@ -270,7 +271,7 @@ describe('Stream', () => {
 describe('encodePush', () => {
   it('is the JSON of a push message', () => {
     const cache = new SnapshotCache();
-    const v = cache.publish(tinySnapshot(1), [])!;
+    const v = cache.publish(tcpSnapshot(1), [])!;
     const text = Buffer.concat(encodePush(v, 'abc')).toString('utf8');
     assert.deepEqual(JSON.parse(text), { type: 'push', version: v.version, nonce: 'abc', snapshot: JSON.parse(JSON.stringify(v.snapshot)) });
     assert.equal(Buffer.concat(encodePush(v, 'abc')).toString('utf8'), text);

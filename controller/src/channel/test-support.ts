@@ -2,8 +2,6 @@
  * Test support for the channel (used only by the *.test.ts files here): a recording transport, a
  * silent logger and small snapshots. The clock driven by hand is `testing/manual-clock.ts`.
  */
-import type { ir } from '@switchyard/api';
-import { pino, type Logger } from 'pino';
 import type { StreamTransport } from './stream.ts';
 
 export type TransportEvent =
@@ -50,55 +48,3 @@ export class RecordingTransport implements StreamTransport {
   }
 }
 
-export function silentLogger(): Logger {
-  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-}
-
-/** A snapshot with one TCP listener and one cluster whose single server listens on `serverPort`. */
-export function tinySnapshot(serverPort: number, listenerPort = 0): ir.Snapshot {
-  return {
-    listeners: [
-      {
-        name: 'default/web#0',
-        frontend: 'default/web',
-        mode: 'tcp',
-        address: '127.0.0.1',
-        port: listenerPort,
-        acceptProxy: false,
-        maxConnections: 100,
-        timeouts: { clientMs: 1000, httpRequestMs: 1000, httpKeepAliveMs: 1000, tunnelMs: null },
-        forwardFor: null,
-        defaultCluster: 'default/web',
-      },
-    ],
-    clusters: [
-      {
-        name: 'default/web',
-        mode: 'tcp',
-        balance: { algorithm: 'roundrobin', hashType: 'map-based', hashKey: null, uri: null, randomDraws: 2 },
-        servers: [
-          {
-            name: 's1',
-            id: 1,
-            address: '127.0.0.1',
-            port: serverPort,
-            weight: 1,
-            maxConnections: 0,
-            backup: false,
-            disabled: false,
-            slowStartMs: null,
-            cookie: null,
-            proxyProtocol: null,
-          },
-        ],
-        health: null,
-        timeouts: { connectMs: 1000, serverMs: 1000, queueMs: 1000, tunnelMs: null },
-        retries: 0,
-        redispatch: false,
-        allBackups: false,
-        forwardFor: null,
-        httpReuse: 'safe',
-      },
-    ],
-  };
-}

@@ -1,7 +1,6 @@
 /** Backend -> ir.Cluster: checks that need more than the schema, reference resolution, defaults. */
 import { BackendSpec, parseDuration, Reason } from '@switchyard/api';
 import type { BalanceAlgorithm, ir } from '@switchyard/api';
-import { valueAt } from './field-errors.ts';
 import { compareStrings, invalid, positiveDuration, refProblem, unsupported } from './problems.ts';
 import type { Problem } from './problems.ts';
 import type { Endpoint } from './types.ts';
@@ -32,17 +31,14 @@ export interface CompiledBackend {
 }
 
 /**
- * True when the user wrote `key` with a value other than its default. An API server applies the
- * CRD's defaults before we see the object, so a written default cannot be told from a filled-in
- * one, and must not be an error.
+ * The schema's defaults. An option left at its default is never an error, written or not: an API
+ * server fills in the CRD's defaults before we see the object, so the two cannot be told apart.
  */
-function writtenNotDefault(rawSpec: unknown, key: 'hashType' | 'randomDraws'): boolean {
-  const value = valueAt(rawSpec, [key]);
-  return value !== undefined && value !== BackendSpec.shape[key].parse(undefined);
-}
+const DEFAULT_HASH_TYPE = BackendSpec.shape.hashType.parse(undefined);
+const DEFAULT_RANDOM_DRAWS = BackendSpec.shape.randomDraws.parse(undefined);
 
-/** Checks beyond the schema; `rawSpec` tells which defaults the user actually wrote. */
-function check(spec: BackendSpec, rawSpec: unknown): Problem[] {
+/** Checks beyond the schema. */
+function check(spec: BackendSpec): Problem[] {
   const problems: Problem[] = [];
   const algo = spec.balance;
   const seen = new Map<string, number>();
@@ -58,10 +54,10 @@ function check(spec: BackendSpec, rawSpec: unknown): Problem[] {
   if (keyOf && spec.hashKey === undefined) problems.push(invalid('spec.hashKey', `is required by balance ${algo} (${keyOf})`));
   if (!keyOf && spec.hashKey !== undefined) problems.push(invalid('spec.hashKey', `is only used by balance hdr and url_param, not ${algo}`));
   if (spec.uriHash !== undefined && algo !== 'uri') problems.push(invalid('spec.uriHash', `is only used by balance uri, not ${algo}`));
-  if (writtenNotDefault(rawSpec, 'hashType') && !HASHING.includes(algo)) {
+  if (spec.hashType !== DEFAULT_HASH_TYPE && !HASHING.includes(algo)) {
     problems.push(invalid('spec.hashType', `is only used by the hashing algorithms (${HASHING.join(', ')}), not ${algo}`));
   }
-  if (writtenNotDefault(rawSpec, 'randomDraws') && algo !== 'random') {
+  if (spec.randomDraws !== DEFAULT_RANDOM_DRAWS && algo !== 'random') {
     problems.push(invalid('spec.randomDraws', `is only used by balance random, not ${algo}`));
   }
   if (spec.mode === 'tcp' && spec.forwardFor !== undefined) {
@@ -129,8 +125,8 @@ function discover(spec: BackendSpec, ctx: BackendContext, refProblems: Problem[]
     }));
 }
 
-export function compileBackend(spec: BackendSpec, rawSpec: unknown, ctx: BackendContext): CompiledBackend {
-  const problems = check(spec, rawSpec);
+export function compileBackend(spec: BackendSpec, ctx: BackendContext): CompiledBackend {
+  const problems = check(spec);
   const timeouts = {
     connectMs: positiveDuration(spec.timeouts.connect, 'spec.timeouts.connect', problems),
     serverMs: positiveDuration(spec.timeouts.server, 'spec.timeouts.server', problems),

@@ -42,7 +42,6 @@ export interface Entry {
   refsChecked: boolean;
   /** The validated object (defaults applied), when it passed the schema. */
   spec: unknown;
-  rawSpec: unknown;
 }
 
 export type Typed<S> = Entry & { spec: S };
@@ -86,7 +85,6 @@ function admit(object: Record<string, unknown>, source: string | null, index: nu
     refProblems: [],
     refsChecked: false,
     spec: undefined,
-    rawSpec: object.spec,
   };
   if (object.apiVersion !== API_VERSION) {
     entry.problems.push(invalid('apiVersion', `unsupported version ${JSON.stringify(object.apiVersion)}; expected ${API_VERSION}`));
@@ -181,7 +179,7 @@ export function compileBackendEntry(
   endpoints: TranslateInput['endpoints'],
   healthPolicy: (name: string) => HealthPolicyLookup,
 ): ir.Cluster | null {
-  const compiled = compileBackend(e.spec, e.rawSpec, { namespace: e.namespace, name: e.name, endpoints, healthPolicy });
+  const compiled = compileBackend(e.spec, { namespace: e.namespace, name: e.name, endpoints, healthPolicy });
   e.problems.push(...compiled.problems);
   e.refProblems.push(...compiled.refProblems);
   e.refsChecked = true;

@@ -8,7 +8,8 @@ import type { ServerHealth } from '@switchyard/api';
 import { FakeClock, refusedPort } from '../health/test-support.ts';
 import { backoffDelay, ControlChannelClient, type ClientEvent, type ControlChannelClientOptions, type HealthSource } from './control-channel-client.ts';
 import type { ApplyOutcome, VersionedPush } from './snapshot-applier.ts';
-import { FakeController, silentLogger, tcpSnapshot } from './test-support.ts';
+import { FakeController } from './test-support.ts';
+import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
 
 /** An applier that records pushes and answers as told. */
 class FakeApplier {

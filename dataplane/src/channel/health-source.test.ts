@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { ir } from '@switchyard/api';
 import { Dataplane } from '../runtime/dataplane.ts';
 import { FakeClock, refusedPort, startServer } from '../health/test-support.ts';
-import { silentLogger, tcpSnapshot } from './test-support.ts';
+import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
 
 function withServers(servers: Partial<ir.Server>[], health: ir.HealthCheck | null): ir.Snapshot {
   const snapshot = tcpSnapshot(1);

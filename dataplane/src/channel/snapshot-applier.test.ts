@@ -7,7 +7,7 @@ import { Dataplane } from '../runtime/dataplane.ts';
 import type { ApplyResult } from '../runtime/dataplane.ts';
 import { startServer } from '../health/test-support.ts';
 import { SnapshotApplier, type SnapshotTarget } from './snapshot-applier.ts';
-import { silentLogger, tcpSnapshot } from './test-support.ts';
+import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
 
 /** A target that records what it was asked to apply and answers as told. */
 class FakeTarget implements SnapshotTarget {
