@@ -6,3 +6,4 @@ export * from './conditions.ts';
 export type * as ir from './snapshot/ir.ts';
 export * from './snapshot/schema.ts';
 export * from './protocol/messages.ts';
+export * from './rules/catalogue.ts';

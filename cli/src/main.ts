@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { dataplane, parseControllerUrls } from './commands/dataplane.ts';
+import { dataplane, parseControllerUrls, parsePeerFlags } from './commands/dataplane.ts';
 import { demo } from './commands/demo.ts';
 import { run } from './commands/run.ts';
 import { validate } from './commands/validate.ts';
@@ -23,9 +23,11 @@ Commands:
 Options:
   -f, --filename PATH    Manifest file or folder (repeatable for validate).
   --controller URLS      Controller channel URLs, ws://HOST:PORT, comma-separated (dataplane).
-  --token-file FILE      File holding the channel's bearer token (controller, dataplane).
+  --token-file FILE      File holding the channel's bearer token (controller, dataplane), and
+                         the stick-table peers' (run with --peer-listen or --peers).
   --name NAME            This data plane's or controller replica's name, unique (dataplane,
-                         controller; default for controller: $POD_NAME, else host-pid).
+                         controller, run; default for controller: $POD_NAME, else host-pid;
+                         for run: the host name).
   --kubeconfig FILE      Cluster to watch (controller; default in-cluster, $KUBECONFIG, ~/.kube/config).
   --listen HOST:PORT     Control channel listener (controller).
   --admin-listen HOST:PORT  /healthz, /readyz, /metrics (controller; default 0.0.0.0:9180).
@@ -36,6 +38,16 @@ Options:
   --log-level LEVEL      trace, debug, info, warn, error (default info).
   --workers N            Proxy threads (run, dataplane): default one per CPU this process may
                          use; 1 runs everything on the main thread.
+  --peer-listen HOST:PORT
+                         Stick-table replication (dataplane, run): listen for the other data
+                         planes' tables here (websocket, same bearer token as the channel), e.g.
+                         0.0.0.0:7946. Default: no peer server. Only tables with replicate: true
+                         leave the data plane.
+  --peer-advertise URL   The ws:// URL others reach the peer server at (default: the listen
+                         address; for 0.0.0.0, $POD_IP or the host's first address).
+  --peers URLS           Peers known without a controller, ws://HOST:PORT, comma-separated,
+                         repeatable (this data plane's own URL may be among them). With a
+                         controller, the fleet's data planes are found through it too.
   -h, --help             Show this help.
 `;
 
@@ -60,6 +72,9 @@ export async function main(argv: string[]): Promise<number> {
         'renew-deadline': { type: 'string' },
         'retry-period': { type: 'string' },
         workers: { type: 'string' },
+        'peer-listen': { type: 'string' },
+        'peer-advertise': { type: 'string' },
+        peers: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -77,10 +92,13 @@ export async function main(argv: string[]): Promise<number> {
   const logLevel = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
   const workers = parseWorkers(values.workers);
   if (workers === null) return usageError(`--workers must be an integer from 1 to 256, not "${values.workers}"`);
+  const replication = parsePeerFlags({ peerListen: values['peer-listen'], peerAdvertise: values['peer-advertise'], peers: values.peers });
+  if (replication !== null && 'error' in replication) return usageError(replication.error);
   switch (command) {
     case 'run':
       if (files.length !== 1) return usageError('run needs exactly one -f DIR|FILE');
-      return run({ path: files[0]!, logLevel, workers });
+      if (replication !== null && !values['token-file']) return usageError('run with --peer-listen or --peers needs --token-file FILE (the peers\' shared token)');
+      return run({ path: files[0]!, logLevel, workers, replication, tokenFile: values['token-file'], name: values.name });
     case 'validate':
       if (files.length === 0) return usageError('validate needs -f DIR|FILE');
       return validate(files, process.stdout, process.stderr);
@@ -108,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
       if ('error' in controllers) return usageError(controllers.error);
       if (!values['token-file']) return usageError('dataplane needs --token-file FILE');
       if (!values.name) return usageError('dataplane needs --name NAME');
-      return dataplane({ controllers: controllers.urls, tokenFile: values['token-file'], name: values.name, logLevel, workers });
+      return dataplane({ controllers: controllers.urls, tokenFile: values['token-file'], name: values.name, logLevel, workers, replication });
     }
     default:
       return usageError(`unknown command "${command}"`);

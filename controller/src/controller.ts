@@ -105,6 +105,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     logger: log,
   });
   const view = new FleetView({ client: leases, local: { replica: options.replica, fleet: channel }, snapshots: cache, logger: log });
+  // Stick-table peers: a data plane must hear of those connected to other replicas too.
+  channel.usePeerDirectory(view);
   const statusClient = kubeStatusClient(kc);
   const recorder = new EventRecorder({ client: kubeEventClient(kc, statusClient), instance: options.replica });
   const writer = new StatusWriter({ client: statusClient, events: recorder });

@@ -11,3 +11,5 @@ export {
   type ControlChannelClientOptions,
   type HealthSource,
 } from './channel/control-channel-client.ts';
+export { PeerMesh, checkPeerUrl, type PeerMeshOptions, type PeerMeshStats, type PeerStats } from './peers/peer-mesh.ts';
+export { parseHostPort, type HostPort } from './peers/address.ts';

@@ -22,7 +22,15 @@ export interface FakeHttpServer {
   stop(): Promise<void>;
 }
 
-export async function startHttpServer(name: string, options: { delayMs?: number; port?: number; host?: string } = {}): Promise<FakeHttpServer> {
+export interface FakeHttpOptions {
+  delayMs?: number;
+  port?: number;
+  host?: string;
+  /** Extra response headers for a request (e.g. a Set-Cookie the application issues). */
+  headers?: (req: http.IncomingMessage, index: number) => Record<string, string | string[]>;
+}
+
+export async function startHttpServer(name: string, options: FakeHttpOptions = {}): Promise<FakeHttpServer> {
   const sockets = new Set<net.Socket>();
   const state: FakeHttpServer = {
     name,
@@ -55,6 +63,7 @@ export async function startHttpServer(name: string, options: { delayMs?: number;
       const answer = (): void => {
         state.inFlight--;
         res.setHeader('x-server', name);
+        if (options.headers) for (const [k, v] of Object.entries(options.headers(req, state.requests.length))) res.setHeader(k, v);
         res.end(`${name}\n`);
       };
       if (state.delayMs > 0) setTimeout(answer, state.delayMs);

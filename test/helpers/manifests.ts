@@ -4,7 +4,7 @@
  */
 import type { TestContext } from 'node:test';
 import { startDataplane, type Harness, type HarnessOptions } from './dataplane-harness.ts';
-import { closedPort, startHttpServer, startTcpServer, type FakeHttpServer, type FakeTcpServer } from './fake-upstream.ts';
+import { closedPort, startHttpServer, startTcpServer, type FakeHttpOptions, type FakeHttpServer, type FakeTcpServer } from './fake-upstream.ts';
 
 const API_VERSION = 'switchyard.dev/v1alpha1';
 
@@ -51,7 +51,7 @@ export async function startProxy(t: TestContext, docs: Manifest[], options: Harn
 }
 
 /** Fake HTTP servers named as given, stopped when the test ends. */
-export async function httpServers(t: TestContext, names: string[], options: { delayMs?: number } = {}): Promise<FakeHttpServer[]> {
+export async function httpServers(t: TestContext, names: string[], options: FakeHttpOptions = {}): Promise<FakeHttpServer[]> {
   const servers = await Promise.all(names.map((n) => startHttpServer(n, options)));
   t.after(() => Promise.all(servers.map((s) => s.stop().catch(() => undefined))));
   return servers;

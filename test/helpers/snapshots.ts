@@ -24,6 +24,7 @@ export function tcpSnapshot(serverPort: number, listenerPort = 0): ir.Snapshot {
         timeouts: { clientMs: 5000, httpRequestMs: 5000, httpKeepAliveMs: 5000, tunnelMs: null },
         forwardFor: null,
         defaultCluster: 'default/web',
+        rules: null,
       },
     ],
     clusters: [
@@ -53,7 +54,10 @@ export function tcpSnapshot(serverPort: number, listenerPort = 0): ir.Snapshot {
         allBackups: false,
         forwardFor: null,
         httpReuse: 'safe',
+        cookie: null,
+        stick: null,
       },
     ],
+    stickTables: [],
   };
 }

@@ -8,6 +8,7 @@
  *                               ◀──────  push {version, nonce, snapshot}
  *   ack {version, nonce}        ──────▶  (or nack {version, nonce, error})
  *   health {servers}            ──────▶  (whenever a server's state changes, and after each ack)
+ *                               ◀──────  peers {peers}  (if the hello had `peer`: on connect and on change)
  *
  * The controller keeps at most one push unacknowledged per stream; a newer snapshot replaces a
  * pending one. An ack or nack whose nonce is not the outstanding one is stale and ignored.
@@ -16,11 +17,23 @@
  * Liveness uses websocket ping/pong frames, not messages: the controller pings every
  * `welcome.heartbeatMs` and ends a stream that misses two pongs; a data plane that hears no ping
  * for three intervals considers the controller gone and reconnects (to any replica).
+ *
+ * Stick-table replication (docs/architecture.md, "Stick-table replication"): a data plane that
+ * runs a peer server says where in `hello.peer`; the controller then sends it, on connect and
+ * whenever the fleet changes, `peers`: the other data planes of the fleet that have a peer server.
+ * A data plane that omits `hello.peer` (older, or replication off) never gets a `peers` message.
  */
 import { z } from 'zod';
 import { describeZodError } from '../snapshot/schema.ts';
 
 export const PROTOCOL_VERSION = 1;
+
+/** A peer server's URL: ws:// or wss://, at most 2048 characters. */
+export const PeerUrlSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((url) => isWebSocketUrl(url), { message: 'must be a ws:// or wss:// URL' });
 
 export const HelloSchema = z.strictObject({
   type: z.literal('hello'),
@@ -29,6 +42,27 @@ export const HelloSchema = z.strictObject({
   node: z.string().min(1).max(253),
   /** The version the data plane is serving, or null before its first snapshot. */
   lastVersion: z.string().min(1).nullable(),
+  /**
+   * Where this data plane's stick-table peer server is reachable (`ws://10.0.0.5:7946/`), or null
+   * when it has none. Present (even null) means "send me `peers`". Optional, so a data plane from
+   * before replication is still understood.
+   */
+  peer: z.strictObject({ url: PeerUrlSchema }).nullable().optional(),
+});
+
+export const PeerInfoSchema = z.strictObject({
+  /** The data plane's name (its hello's `node`). */
+  node: z.string().min(1).max(253),
+  url: PeerUrlSchema,
+});
+
+/**
+ * The other data planes of the fleet that have a peer server, sorted by node: the whole list each
+ * time (state of the world), never including the receiver itself.
+ */
+export const PeersSchema = z.strictObject({
+  type: z.literal('peers'),
+  peers: z.array(PeerInfoSchema),
 });
 
 export const WelcomeSchema = z.strictObject({
@@ -80,11 +114,13 @@ export const HealthReportSchema = z.strictObject({
 });
 
 export const DataplaneMessageSchema = z.discriminatedUnion('type', [HelloSchema, AckSchema, NackSchema, HealthReportSchema]);
-export const ControllerMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, PushSchema]);
+export const ControllerMessageSchema = z.discriminatedUnion('type', [WelcomeSchema, PushSchema, PeersSchema]);
 
 export type Hello = z.infer<typeof HelloSchema>;
 export type Welcome = z.infer<typeof WelcomeSchema>;
 export type Push = z.infer<typeof PushSchema>;
+export type PeerInfo = z.infer<typeof PeerInfoSchema>;
+export type Peers = z.infer<typeof PeersSchema>;
 export type Ack = z.infer<typeof AckSchema>;
 export type Nack = z.infer<typeof NackSchema>;
 export type ServerHealthState = z.infer<typeof ServerHealthStateSchema>;
@@ -118,6 +154,15 @@ export function decodeMessage<T>(schema: z.ZodType<T>, text: string): DecodeResu
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, message: parsed.data };
   return { ok: false, error: describeZodError(parsed.error) };
+}
+
+function isWebSocketUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export function encodeMessage(message: DataplaneMessage | ControllerMessage): string {

@@ -24,7 +24,12 @@ export const ServerSpec = z
     maxConnections: z.number().int().min(0).default(0).describe('Concurrent requests the server takes (maxconn); excess waits in the queue. 0 means no limit.'),
     backup: z.boolean().default(false).describe('Used only when every non-backup server is down.'),
     disabled: z.boolean().default(false).describe('Start in maintenance (HAProxy disabled).'),
-    cookie: z.string().optional().describe('Value of the persistence cookie naming this server.'),
+    cookie: z
+      .string()
+      .optional()
+      .describe(
+        "Value of the persistence cookie naming this server. With persistence.cookie on, a server without one uses its name (HAProxy would set no cookie for it, and its clients would not stick).",
+      ),
     slowStart: Duration.optional().describe('Ramp the weight up over this time after the server comes up.'),
     tls: z
       .object({
@@ -56,7 +61,7 @@ export const Persistence = z
       })
       .strict()
       .optional()
-      .describe('Cookie-based persistence (HAProxy cookie).'),
+      .describe('Cookie-based persistence (HAProxy cookie; mode http). A server without a cookie value uses its name.'),
     stick: z
       .object({
         on: z.string().min(1).describe('Sample fetch whose value selects the server, e.g. src or req.cook(JSESSIONID).'),
@@ -69,7 +74,10 @@ export const Persistence = z
             expire: Duration.optional(),
           })
           .strict(),
-        replicate: z.boolean().default(false).describe('Share the table between data-plane pods (peers).'),
+        replicate: z
+          .boolean()
+          .default(true)
+          .describe('Share the table between data-plane pods (HAProxy peers), so a client keeps its server when another pod takes its traffic.'),
       })
       .strict()
       .optional()

@@ -102,16 +102,24 @@ export const FrontendSpec = z
     stickTable: z
       .object({
         type: z.enum(['ip', 'ipv6', 'string', 'integer']),
+        length: z.number().int().min(1).max(1024).optional().describe('Longest string key kept, in bytes (type string only; default 32).'),
         size: Count,
         expire: Duration.optional(),
         store: z.array(z.string()).optional().describe('Counters to keep, e.g. http_req_rate(10s), conn_cur.'),
+        replicate: z
+          .boolean()
+          .default(true)
+          .describe('Share entries with the other data-plane pods (HAProxy peers), so counters and limits hold for a client whichever pod serves it.'),
       })
       .strict()
       .optional()
       .describe('A stick table for this frontend (HAProxy stick-table), filled by track-sc rules.'),
     httpRequest: z.array(HttpRule).optional().describe('Ordered http-request rules.'),
     httpResponse: z.array(HttpResponseRule).optional().describe('Ordered http-response rules.'),
-    tcpRequest: z.array(TcpRule).optional().describe('Ordered tcp-request content rules (tcp mode).'),
+    tcpRequest: z
+      .array(TcpRule)
+      .optional()
+      .describe('Ordered tcp-request content rules: they see the connection only and, in mode http, run before the request is parsed.'),
     useBackends: z
       .array(z.object({ backend: z.string().min(1).describe('Name of a Backend in the same namespace.'), ...Guard }).strict())
       .optional()

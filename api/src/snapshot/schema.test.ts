@@ -98,10 +98,92 @@ describe('SnapshotSchema', () => {
           timeouts: { clientMs: 0.5, httpRequestMs: 1, httpKeepAliveMs: 1, tunnelMs: null },
           forwardFor: null,
           defaultCluster: null,
+          rules: null,
         },
       ],
       clusters: [],
+      stickTables: [],
     };
     assert.deepEqual(parseSnapshot(snapshot), { ok: true, snapshot });
+  });
+});
+
+describe('SnapshotSchema: traffic management', () => {
+  async function golden(name: string): Promise<ir.Snapshot> {
+    const [, snapshot] = (await goldenSnapshots()).find(([f]) => f === name)!;
+    return snapshot as ir.Snapshot;
+  }
+  /** The listener of traffic-rules.in.yaml with http rules of every kind. */
+  const withRules = (s: ir.Snapshot): ir.Listener & { rules: ir.Rules } =>
+    s.listeners.find((l): l is ir.Listener & { rules: ir.Rules } => l.name === 'shop/www#0' && l.rules !== null)!;
+
+  it('the goldens exercise rules, stick tables and persistence', async () => {
+    const rules = await golden('traffic-rules.out.yaml');
+    const listener = withRules(rules);
+    const actions = new Set(listener.rules.httpRequest.map((r) => r.action));
+    for (const a of ['redirect', 'deny', 'track-sc', 'set-header', 'add-header', 'del-header', 'capture', 'set-path', 'return', 'allow']) {
+      assert.ok(actions.has(a as ir.HttpRequestAction['action']), `no ${a} rule in traffic-rules`);
+    }
+    assert.ok(rules.stickTables.length > 0);
+    const persistence = await golden('persistence.out.yaml');
+    assert.ok(persistence.clusters.some((c) => c.cookie !== null));
+    assert.ok(persistence.clusters.some((c) => c.stick?.storeResponse));
+  });
+
+  it('rejects criteria whose patterns do not fit their method', async () => {
+    const base = await golden('traffic-rules.out.yaml');
+    const bad = clone(base);
+    const rule = withRules(bad).rules.httpRequest.find((r) => r.action === 'deny' && r.condition !== null)!;
+    const criterion = rule.condition!.any[0]![0]!.criteria[0]! as { method: string; patterns: unknown[] };
+    criterion.method = 'int';
+    const r = parseSnapshot(bad);
+    assert.ok(!r.ok);
+    assert.match(r.error, /^listeners\[\d+\]\.rules\.httpRequest\[\d+\]\.condition\.any\[0\]\[0\]\.criteria\[0\]\.patterns\[0\]: /);
+
+    const ignoreCaseIp = clone(base);
+    const c2 = withRules(ignoreCaseIp).rules.httpRequest.find((r) => r.action === 'deny' && r.condition !== null)!.condition!.any[0]![0]!.criteria[0]!;
+    (c2 as { ignoreCase: boolean }).ignoreCase = true;
+    assert.ok(!parseSnapshot(ignoreCaseIp).ok, 'ignoreCase is only for string methods');
+
+    const patternsOnFound = clone(await golden('traffic-rules.out.yaml'));
+    const found = withRules(patternsOnFound).rules.httpResponse.flatMap((r) => r.condition?.any.flat() ?? []).flatMap((t) => t.criteria).find((c) => c.method === 'found')!;
+    (found as { patterns: string[] }).patterns = ['x'];
+    assert.ok(!parseSnapshot(patternsOnFound).ok, 'found takes no patterns');
+  });
+
+  it('rejects references to stick tables the snapshot does not have, and duplicate tables', async () => {
+    const base = await golden('traffic-rules.out.yaml');
+    const dangling = clone(base);
+    dangling.stickTables = dangling.stickTables.filter((t) => t.name !== 'frontend:shop/www');
+    const r = parseSnapshot(dangling);
+    assert.ok(!r.ok);
+    assert.match(r.error, /^listeners\[\d+\]\.rules\.httpRequest\[\d+\]\.table: unknown stick table "frontend:shop\/www"/);
+
+    const twice = clone(base);
+    twice.stickTables.push(clone(twice.stickTables[0]!));
+    const r2 = parseSnapshot(twice);
+    assert.ok(!r2.ok);
+    assert.match(r2.error, /^stickTables\[\d+\]\.name: duplicate stick table/);
+
+    const persistence = clone(await golden('persistence.out.yaml'));
+    persistence.stickTables = [];
+    const r3 = parseSnapshot(persistence);
+    assert.ok(!r3.ok);
+    assert.match(r3.error, /^clusters\[\d+\]\.stick\.table: unknown stick table "backend:default\/stick-session"/);
+  });
+
+  it('rejects empty conditions and unknown stick data', async () => {
+    const base = await golden('traffic-rules.out.yaml');
+    const empty = clone(base);
+    withRules(empty).rules.httpRequest[0]!.condition!.any = [];
+    assert.ok(!parseSnapshot(empty).ok);
+
+    const data = clone(base);
+    (data.stickTables[0]!.store[0] as { type: string }).type = 'http_req_rates';
+    assert.ok(!parseSnapshot(data).ok);
+
+    const noPeriod = clone(base);
+    delete (noPeriod.stickTables.find((t) => t.store.some((d) => 'periodMs' in d))!.store.find((d) => 'periodMs' in d) as { periodMs?: number }).periodMs;
+    assert.ok(!parseSnapshot(noPeriod).ok);
   });
 });

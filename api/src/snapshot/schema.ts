@@ -23,6 +23,132 @@ export const ForwardForSchema = z.strictObject({
   except: z.string().min(1).nullable(),
 });
 
+// ---- traffic management ----------------------------------------------------------------------
+// Criteria other than found/bool carry at least one pattern: the controller refuses a criterion
+// that could never match, so the data plane never has to decide what an empty list means.
+
+export const SampleSchema = z.strictObject({
+  fetch: Name,
+  args: z.array(z.string()),
+  converters: z.array(z.strictObject({ name: Name, args: z.array(z.string()) })),
+});
+
+const Int = z.number().int();
+
+export const IntPatternSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.enum(['eq', 'ne', 'gt', 'ge', 'lt', 'le']), value: Int }),
+  z.strictObject({ op: z.literal('range'), min: Int.nullable(), max: Int.nullable() }),
+]);
+
+export const CriterionSchema = z.discriminatedUnion('method', [
+  z.strictObject({
+    sample: SampleSchema,
+    method: z.enum(['str', 'beg', 'end', 'sub', 'reg', 'dir', 'dom']),
+    ignoreCase: z.boolean(),
+    patterns: z.array(z.string()).min(1),
+  }),
+  z.strictObject({ sample: SampleSchema, method: z.literal('ip'), ignoreCase: z.literal(false), patterns: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({ sample: SampleSchema, method: z.enum(['int', 'len']), ignoreCase: z.literal(false), patterns: z.array(IntPatternSchema).min(1) }),
+  z.strictObject({ sample: SampleSchema, method: z.enum(['found', 'bool']), ignoreCase: z.literal(false), patterns: z.tuple([]) }),
+]);
+
+export const ConditionTermSchema = z.strictObject({
+  negate: z.boolean(),
+  name: Name.nullable(),
+  criteria: z.array(CriterionSchema),
+});
+
+export const ConditionSchema = z.strictObject({
+  unless: z.boolean(),
+  any: z.array(z.array(ConditionTermSchema).min(1)).min(1),
+});
+
+export const LogFormatSchema = z.array(
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('text'), text: z.string().min(1) }),
+    z.strictObject({ kind: z.literal('var'), name: Name, quote: z.boolean() }),
+    z.strictObject({ kind: z.literal('sample'), sample: SampleSchema, quote: z.boolean() }),
+  ]),
+);
+
+const Guarded = { condition: ConditionSchema.nullable() };
+const Counter = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+const HeaderEdits = [
+  z.strictObject({ action: z.enum(['set-header', 'add-header']), name: Name, value: LogFormatSchema, ...Guarded }),
+  z.strictObject({ action: z.literal('del-header'), name: Name, ...Guarded }),
+] as const;
+const TrackSc = z.strictObject({ action: z.literal('track-sc'), counter: Counter, key: SampleSchema, table: Name, ...Guarded });
+const Status = z.number().int().min(100).max(999);
+
+export const HttpRequestRuleSchema = z.discriminatedUnion('action', [
+  ...HeaderEdits,
+  z.strictObject({ action: z.literal('deny'), status: Status, ...Guarded }),
+  z.strictObject({ action: z.literal('return'), status: Status, body: z.string().nullable(), contentType: z.string().nullable(), ...Guarded }),
+  z.strictObject({
+    action: z.literal('redirect'),
+    type: z.enum(['scheme', 'location', 'prefix']),
+    value: LogFormatSchema,
+    code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]),
+    ...Guarded,
+  }),
+  TrackSc,
+  z.strictObject({ action: z.literal('capture'), sample: SampleSchema, length: z.number().int().min(1), slot: Count, ...Guarded }),
+  z.strictObject({ action: z.literal('set-path'), value: LogFormatSchema, ...Guarded }),
+  z.strictObject({ action: z.literal('allow'), ...Guarded }),
+]);
+
+export const HttpResponseRuleSchema = z.discriminatedUnion('action', [...HeaderEdits]);
+
+export const TcpRequestRuleSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('accept'), ...Guarded }),
+  z.strictObject({ action: z.literal('reject'), ...Guarded }),
+  TrackSc,
+]);
+
+export const RulesSchema = z.strictObject({
+  httpRequest: z.array(HttpRequestRuleSchema),
+  httpResponse: z.array(HttpResponseRuleSchema),
+  tcpRequest: z.array(TcpRequestRuleSchema),
+  useBackends: z.array(z.strictObject({ cluster: Name, condition: ConditionSchema.nullable() })),
+  captures: Count,
+  log: LogFormatSchema.nullable(),
+});
+
+const Period = z.number().positive().finite();
+export const StickDataSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.enum(['server_id', 'conn_cur', 'conn_cnt', 'http_req_cnt', 'http_err_cnt', 'bytes_out_cnt', 'gpc0']) }),
+  z.strictObject({ type: z.enum(['conn_rate', 'http_req_rate', 'http_err_rate', 'bytes_out_rate', 'gpc0_rate']), periodMs: Period }),
+]);
+
+export const StickTableSchema = z.strictObject({
+  name: Name,
+  type: z.enum(['ip', 'ipv6', 'string', 'integer']),
+  keyLength: z.number().int().min(1),
+  size: z.number().int().min(1),
+  expireMs: Ms.nullable(),
+  store: z.array(StickDataSchema),
+  replicate: z.boolean(),
+});
+
+export const CookiePersistenceSchema = z.strictObject({
+  name: Name,
+  mode: z.enum(['insert', 'rewrite', 'prefix']),
+  indirect: z.boolean(),
+  nocache: z.boolean(),
+  maxIdleMs: Ms.nullable(),
+  maxLifeMs: Ms.nullable(),
+  secure: z.boolean(),
+  httpOnly: z.boolean(),
+});
+
+export const StickPersistenceSchema = z.strictObject({
+  on: SampleSchema,
+  storeResponse: SampleSchema.nullable(),
+  table: Name,
+});
+
+// ---- listeners, clusters ------------------------------------------------------------------------
+
 export const ListenerSchema = z.strictObject({
   name: Name,
   frontend: Name,
@@ -34,6 +160,7 @@ export const ListenerSchema = z.strictObject({
   timeouts: z.strictObject({ clientMs: Ms, httpRequestMs: Ms, httpKeepAliveMs: Ms, tunnelMs: Ms.nullable() }),
   forwardFor: ForwardForSchema.nullable(),
   defaultCluster: Name.nullable(),
+  rules: RulesSchema.nullable(),
 });
 
 export const BalanceSchema = z.strictObject({
@@ -103,12 +230,40 @@ export const ClusterSchema = z.strictObject({
   allBackups: z.boolean(),
   forwardFor: ForwardForSchema.nullable(),
   httpReuse: z.enum(['never', 'safe', 'aggressive', 'always']),
+  cookie: CookiePersistenceSchema.nullable(),
+  stick: StickPersistenceSchema.nullable(),
 });
 
-export const SnapshotSchema = z.strictObject({
+/** Stick tables are named from rules and clusters: a dangling or ambiguous name is an error here, not a crash later. */
+function checkStickTableNames(snapshot: z.infer<typeof SnapshotSchemaShape>, ctx: z.core.$RefinementCtx): void {
+  const names = new Set<string>();
+  snapshot.stickTables.forEach((t, i) => {
+    if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['stickTables', i, 'name'], message: `duplicate stick table ${JSON.stringify(t.name)}` });
+    names.add(t.name);
+  });
+  const check = (table: string, path: (string | number)[]): void => {
+    if (!names.has(table)) ctx.addIssue({ code: 'custom', path, message: `unknown stick table ${JSON.stringify(table)}` });
+  };
+  snapshot.listeners.forEach((l, i) => {
+    l.rules?.httpRequest.forEach((r, j) => {
+      if (r.action === 'track-sc') check(r.table, ['listeners', i, 'rules', 'httpRequest', j, 'table']);
+    });
+    l.rules?.tcpRequest.forEach((r, j) => {
+      if (r.action === 'track-sc') check(r.table, ['listeners', i, 'rules', 'tcpRequest', j, 'table']);
+    });
+  });
+  snapshot.clusters.forEach((c, i) => {
+    if (c.stick) check(c.stick.table, ['clusters', i, 'stick', 'table']);
+  });
+}
+
+const SnapshotSchemaShape = z.strictObject({
   listeners: z.array(ListenerSchema),
   clusters: z.array(ClusterSchema),
+  stickTables: z.array(StickTableSchema),
 });
+
+export const SnapshotSchema = SnapshotSchemaShape.superRefine(checkStickTableNames);
 
 export type SnapshotParseResult = { ok: true; snapshot: ir.Snapshot } | { ok: false; error: string };
 

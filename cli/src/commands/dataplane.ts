@@ -3,9 +3,13 @@
  * programmed by controllers over the control channel. It starts empty and serves nothing until its
  * first snapshot; while no controller is reachable it keeps serving the last good one. The token
  * file is read at each connection, so a rotated Secret mounted as a file applies without a restart.
+ *
+ * Stick-table replication (`--peer-listen`, `--peer-advertise`, `--peers`): a peer server other data
+ * planes send their replicated tables to, authenticated with the same token; the peers are the
+ * `--peers` URLs and those the controller lists (docs/architecture.md, "Stick-table replication").
  */
 import { readFileSync } from 'node:fs';
-import { ControlChannelClient, Dataplane, SnapshotApplier, createLogger, type Logger } from '@switchyard/dataplane';
+import { ControlChannelClient, Dataplane, PeerMesh, SnapshotApplier, createLogger, parseHostPort, type HostPort, type Logger } from '@switchyard/dataplane';
 import { untilSignal } from '../until-signal.ts';
 
 export interface DataplaneOptions {
@@ -15,6 +19,8 @@ export interface DataplaneOptions {
   logLevel: string;
   /** Proxy threads; default 1. */
   workers?: number;
+  /** Stick-table replication (parsePeerFlags); default none. */
+  replication?: PeerFlags | null;
   /** Resolves when the process should stop; defaults to SIGINT or SIGTERM. */
   until?: Promise<void>;
 }
@@ -38,6 +44,81 @@ export function parseControllerUrls(values: readonly string[]): { urls: string[]
   return { urls };
 }
 
+/** `--peer-listen`, `--peer-advertise`, `--peers`, checked. */
+export interface PeerFlags {
+  /** Where the peer server listens; null: none (the data plane only sends to its peers). */
+  listen: HostPort | null;
+  /** The URL to advertise instead of the one derived from `listen`. */
+  advertise: string | null;
+  /** Static peers. */
+  peers: string[];
+}
+
+/** The peer flags, or what is wrong with them (naming the flag); null when replication is off. */
+export function parsePeerFlags(values: { peerListen?: string; peerAdvertise?: string; peers?: readonly string[] }): PeerFlags | null | { error: string } {
+  let listen: HostPort | null = null;
+  if (values.peerListen !== undefined) {
+    const parsed = parseHostPort(values.peerListen);
+    if ('error' in parsed) return { error: `--peer-listen: ${parsed.error} (expected HOST:PORT, e.g. 0.0.0.0:7946)` };
+    listen = parsed;
+  }
+  let advertise: string | null = null;
+  if (values.peerAdvertise !== undefined) {
+    if (listen === null) return { error: '--peer-advertise needs --peer-listen' };
+    const problem = wsUrlProblem('--peer-advertise', values.peerAdvertise);
+    if (problem !== null) return { error: problem };
+    advertise = values.peerAdvertise;
+  }
+  const peers = (values.peers ?? [])
+    .flatMap((v) => v.split(','))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const url of peers) {
+    const problem = wsUrlProblem('--peers', url);
+    if (problem !== null) return { error: problem };
+  }
+  if (listen === null && peers.length === 0) return null;
+  return { listen, advertise, peers };
+}
+
+function wsUrlProblem(flag: string, url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${flag}: "${url}" is not a URL (expected ws://HOST:PORT/)`;
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname === '') return `${flag}: "${url}" must start with ws:// or wss://`;
+  return null;
+}
+
+/**
+ * Starts the stick-table peer mesh of `dataplane` (null flags: none). Null when it cannot listen,
+ * after logging why.
+ */
+export async function startPeerMesh(options: { flags: PeerFlags; dataplane: Dataplane; token: () => string; logger: Logger }): Promise<PeerMesh | null> {
+  const { flags, dataplane: dp } = options;
+  const mesh = new PeerMesh({
+    node: dp.node,
+    instance: dp.instance,
+    replica: dp.replica,
+    token: options.token,
+    logger: options.logger,
+    listen: flags.listen,
+    advertise: flags.advertise,
+    staticPeers: flags.peers,
+  });
+  try {
+    await mesh.start();
+  } catch (err) {
+    const listen = flags.listen === null ? '' : `${flags.listen.host}:${flags.listen.port}`;
+    options.logger.error({ listen }, `cannot listen for stick-table peers: ${(err as Error).message}`);
+    await mesh.close();
+    return null;
+  }
+  return mesh;
+}
+
 export async function dataplane(options: DataplaneOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel });
   const log = logger.child({ component: 'dataplane-command', node: options.name });
@@ -54,7 +135,15 @@ export async function dataplane(options: DataplaneOptions): Promise<number> {
     return 1;
   }
 
-  const dp = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers });
+  const dp = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers, node: options.name });
+  let mesh: PeerMesh | null = null;
+  if (options.replication) {
+    mesh = await startPeerMesh({ flags: options.replication, dataplane: dp, token: readToken, logger });
+    if (mesh === null) {
+      await dp.close();
+      return 1;
+    }
+  }
   const applier = new SnapshotApplier({ dataplane: dp, logger: logger.child({ component: 'applier' }) });
   const client = new ControlChannelClient({
     urls: options.controllers,
@@ -63,17 +152,26 @@ export async function dataplane(options: DataplaneOptions): Promise<number> {
     applier,
     health: dp,
     logger,
+    // Replicating: the controller lists the other data planes (and this one, when it listens).
+    ...(mesh === null ? {} : { peer: mesh.url === null ? null : { url: mesh.url } }),
   });
-  log.info({ controllers: options.controllers }, 'data plane started; serving nothing until the first snapshot');
+  if (mesh !== null) {
+    const peers = mesh;
+    client.onEvent((event) => {
+      if (event.type === 'peers') peers.setPeers(event.peers);
+    });
+  }
+  log.info({ controllers: options.controllers, peerUrl: mesh?.url ?? null }, 'data plane started; serving nothing until the first snapshot');
   client.start();
   await (options.until ?? untilSignal(log));
   await client.stop();
+  await mesh?.close();
   await dp.close();
   return 0;
 }
 
 /** Reads and trims the token file; after a successful read, a failing one keeps the last token. */
-function tokenReader(file: string, log: Logger): () => string {
+export function tokenReader(file: string, log: Logger): () => string {
   let last: string | null = null;
   return () => {
     try {

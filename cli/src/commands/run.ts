@@ -8,9 +8,10 @@
  * valid change still applies.
  */
 import { formatLoadError, loadManifests, objectKey, SnapshotCache, translate, watchManifests, type RawObject, type ResourceResult, type VersionedSnapshot } from '@switchyard/controller';
-import { Dataplane, SnapshotApplier, createLogger, type Logger } from '@switchyard/dataplane';
+import { Dataplane, SnapshotApplier, createLogger, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { LastGood } from '../last-good.ts';
 import { untilSignal } from '../until-signal.ts';
+import { startPeerMesh, tokenReader, type PeerFlags } from './dataplane.ts';
 
 export interface RunOptions {
   path: string;
@@ -19,6 +20,12 @@ export interface RunOptions {
   workers?: number;
   /** Resolves when the process should stop; defaults to SIGINT or SIGTERM. */
   until?: Promise<void>;
+  /** Stick-table replication with static peers (HAProxy's `peers` section); needs `tokenFile`. */
+  replication?: PeerFlags | null;
+  /** The peers' shared bearer token. */
+  tokenFile?: string;
+  /** This data plane's name among its peers; default the host name. */
+  name?: string;
   /** Called after each successful apply (tests use it to know the bound ports). */
   onApplied?: (dataplane: Dataplane) => void;
 }
@@ -26,7 +33,24 @@ export interface RunOptions {
 export async function run(options: RunOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel });
   const log = logger.child({ component: 'standalone' });
-  const dataplane = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers });
+  const dataplane = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers, node: options.name });
+  let mesh: PeerMesh | null = null;
+  if (options.replication) {
+    if (options.tokenFile === undefined) throw new Error('replication needs a token file');
+    const readToken = tokenReader(options.tokenFile, log);
+    try {
+      readToken();
+    } catch (err) {
+      log.error({ file: options.tokenFile }, `cannot read the token file: ${(err as Error).message}`);
+      await dataplane.close();
+      return 1;
+    }
+    mesh = await startPeerMesh({ flags: options.replication, dataplane, token: readToken, logger });
+    if (mesh === null) {
+      await dataplane.close();
+      return 1;
+    }
+  }
   const cache = new SnapshotCache();
   const applier = new SnapshotApplier({ dataplane, logger: logger.child({ component: 'applier' }) });
   const lastGood = new LastGood();
@@ -76,6 +100,7 @@ export async function run(options: RunOptions): Promise<number> {
   schedule();
   await queue;
   if (!applied) {
+    await mesh?.close();
     await dataplane.close();
     return 1;
   }
@@ -83,6 +108,7 @@ export async function run(options: RunOptions): Promise<number> {
   await (options.until ?? untilSignal(log));
   watcher.close();
   await queue;
+  await mesh?.close();
   await dataplane.close();
   return 0;
 }

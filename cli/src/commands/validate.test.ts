@@ -142,14 +142,14 @@ test('unsupported fields count as errors: they would not be served', async () =>
   const root = await fixture('unsupported', {
     'b.yaml': `${V}
 kind: Backend
-metadata: { name: sticky, namespace: shop }
+metadata: { name: proxied, namespace: shop }
 spec:
-  persistence: { cookie: { name: SRV } }
+  servers: [{ name: a, address: 10.0.0.1, port: 80, proxyProtocol: v2 }]
 `,
   });
   const r = await run(root);
   assert.equal(r.code, 1);
-  assert.deepEqual(r.lines, [`${join(root, 'b.yaml')}: Backend/shop/sticky: spec.persistence: not supported yet`, '1 error']);
+  assert.deepEqual(r.lines, [`${join(root, 'b.yaml')}: Backend/shop/proxied: spec.servers[0].proxyProtocol: not supported yet`, '1 error']);
 });
 
 test('a syntax error: FILE:LINE:COL: reason, and the file\'s other documents are still checked', async () => {

@@ -8,6 +8,7 @@ import { CloseCode, PROTOCOL_VERSION } from '@switchyard/api';
 import { WebSocket } from 'ws';
 import { ChannelServer, checkBearer, type ChannelServerOptions } from './channel-server.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
+import type { DataplaneStatus } from './fleet.ts';
 import type { AckEvent, HealthEvent, NackEvent } from './stream.ts';
 import { ManualClock } from '../testing/manual-clock.ts';
 import { silentLogger, tcpSnapshot } from '../../../test/helpers/snapshots.ts';
@@ -255,6 +256,83 @@ describe('ChannelServer', () => {
     await server.close();
     assert.equal((await peer.closed).code, CloseCode.GoingAway);
     assert.equal(httpServer.listening, true, 'an attached server is not closed');
+  });
+});
+
+describe('ChannelServer peers (stick-table replication)', () => {
+  function helloWithPeer(node: string, url: string | null): Record<string, unknown> {
+    return { ...hello(node), peer: url === null ? null : { url } };
+  }
+
+  /** The peers lists a data plane received, in order. */
+  function lists(peer: Peer): unknown[] {
+    return peer.messages.filter((m) => m.type === 'peers').map((m) => m.peers);
+  }
+
+  it('sends each data plane that asked the others with a peer URL, on connect and whenever that changes', async (t) => {
+    const { server, url } = await startServer(t, { peersHoldoffMs: 0 });
+    const a = await connect(t, url);
+    a.send(helloWithPeer('dp-a', 'ws://10.0.0.1:7946/'));
+    assert.deepEqual((await a.next('peers')).peers, [], 'alone: an empty list at once');
+
+    const b = await connect(t, url);
+    b.send(helloWithPeer('dp-b', 'ws://10.0.0.2:7946/'));
+    assert.deepEqual((await b.next('peers')).peers, [{ node: 'dp-a', url: 'ws://10.0.0.1:7946/' }]);
+    assert.deepEqual((await a.next('peers')).peers, [{ node: 'dp-b', url: 'ws://10.0.0.2:7946/' }]);
+
+    // Without a peer server: gets lists, is not listed. A data plane that did not ask gets nothing.
+    const c = await connect(t, url);
+    c.send(helloWithPeer('dp-c', null));
+    assert.deepEqual((await c.next('peers')).peers, [
+      { node: 'dp-a', url: 'ws://10.0.0.1:7946/' },
+      { node: 'dp-b', url: 'ws://10.0.0.2:7946/' },
+    ]);
+    const old = await connect(t, url);
+    old.send(hello('dp-old'));
+    await old.next('welcome');
+    await until(() => server.connectedCount === 4);
+    assert.deepEqual(server.peers(), [
+      { node: 'dp-a', url: 'ws://10.0.0.1:7946/' },
+      { node: 'dp-b', url: 'ws://10.0.0.2:7946/' },
+    ]);
+    assert.equal(server.list().find((s) => s.node === 'dp-a')?.peerUrl, 'ws://10.0.0.1:7946/');
+
+    // b leaves: a and c hear of it; acks and health reports in between send nothing.
+    a.send({ type: 'health', servers: [] });
+    b.ws.close(1000);
+    await until(() => lists(a).length === 3);
+    assert.deepEqual(lists(a), [[], [{ node: 'dp-b', url: 'ws://10.0.0.2:7946/' }], []]);
+    await until(() => lists(c).length === 2);
+    assert.deepEqual(lists(c)[1], [{ node: 'dp-a', url: 'ws://10.0.0.1:7946/' }]);
+    assert.deepEqual(old.messages.map((m) => m.type), ['welcome'], 'never a peers message');
+  });
+
+  it('takes the list from a fleet directory (other replicas\' data planes) when given one', async (t) => {
+    const { server, url } = await startServer(t, { peersHoldoffMs: 0 });
+    let remote: DataplaneStatus[] = [];
+    const listeners = new Set<() => void>();
+    server.usePeerDirectory({
+      list: () => [...server.list(), ...remote],
+      onChange: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    });
+    const a = await connect(t, url);
+    a.send(helloWithPeer('dp-a', 'ws://10.0.0.1:7946/'));
+    assert.deepEqual((await a.next('peers')).peers, []);
+    remote = [{ node: 'dp-z', replica: 'controller-1', ackedVersion: null, nack: null, health: [], updatedAt: 1, peerUrl: 'ws://10.0.0.26:7946/' }];
+    for (const l of listeners) l();
+    assert.deepEqual((await a.next('peers')).peers, [{ node: 'dp-z', url: 'ws://10.0.0.26:7946/' }]);
+  });
+
+  it('refuses a hello whose peer URL is not ws:// or wss://', async (t) => {
+    const { url } = await startServer(t);
+    const a = await connect(t, url);
+    a.send(helloWithPeer('dp-a', 'http://10.0.0.1:7946/'));
+    const closed = await a.closed;
+    assert.equal(closed.code, CloseCode.BadHello);
+    assert.match(closed.reason, /^hello: peer\.url: must be a ws:\/\/ or wss:\/\/ URL/);
   });
 });
 

@@ -10,12 +10,16 @@
  * - Any path reaches the channel, so `ws://HOST:PORT` works as a data plane's `--controller`.
  * - One stream per node name: a newer stream replaces the older (closed with 4002).
  * - Heartbeats: a ping every `heartbeatMs`; a stream that misses two pongs is terminated.
+ * - Peers (stick-table replication): every stream whose hello carried `peer` gets the list of the
+ *   other data planes with a peer URL, on connect and whenever it changes (after a short holdoff,
+ *   so a burst of connections makes one round). The list comes from this replica's own streams,
+ *   or from a whole-fleet directory (`usePeerDirectory(fleetView)`) when replicas share reports.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCode } from '@switchyard/api';
+import { CloseCode, type PeerInfo } from '@switchyard/api';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
@@ -38,6 +42,14 @@ export interface ChannelServerOptions {
   /** Largest message accepted from a data plane; default 16 MiB (a health report of many servers). */
   maxPayload?: number;
   clock?: Clock;
+  /** Holdoff between a fleet change and the peers lists it causes; default 100 ms. */
+  peersHoldoffMs?: number;
+}
+
+/** Where the data planes of the whole fleet are known (this replica's streams, or a FleetView). */
+export interface PeerDirectory {
+  list(): readonly DataplaneStatus[];
+  onChange(listener: () => void): () => void;
 }
 
 type Listener<E> = (event: E) => void;
@@ -64,6 +76,12 @@ export class ChannelServer implements LocalFleet {
   #ownsServer = false;
   #heartbeatTimer: Timer | null = null;
   #closing = false;
+  readonly #peersHoldoffMs: number;
+  #peerDirectory: PeerDirectory = this;
+  #unsubscribePeerDirectory: (() => void) | null = null;
+  #peersTimer: Timer | null = null;
+  /** The fleet's peers (node and URL, sorted), encoded, as last sent round: skips rounds that change nothing. */
+  #peersSignature: string | null = null;
 
   constructor(options: ChannelServerOptions) {
     this.#cache = options.cache;
@@ -75,6 +93,8 @@ export class ChannelServer implements LocalFleet {
     this.#helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
     if (!(this.#heartbeatMs > 0)) throw new RangeError(`heartbeatMs must be positive, got ${this.#heartbeatMs}`);
     if (!(this.#helloTimeoutMs > 0)) throw new RangeError(`helloTimeoutMs must be positive, got ${this.#helloTimeoutMs}`);
+    this.#peersHoldoffMs = options.peersHoldoffMs ?? 100;
+    if (!(this.#peersHoldoffMs >= 0)) throw new RangeError(`peersHoldoffMs must be >= 0, got ${this.#peersHoldoffMs}`);
     this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: options.maxPayload ?? 16 * 1024 * 1024 });
     this.#unsubscribePublish = this.#cache.onPublish((snapshot) => {
       for (const stream of this.#byNode.values()) stream.offer(snapshot);
@@ -123,6 +143,10 @@ export class ChannelServer implements LocalFleet {
     this.#unsubscribePublish();
     if (this.#heartbeatTimer !== null) this.#clock.clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = null;
+    if (this.#peersTimer !== null) this.#clock.clearTimeout(this.#peersTimer);
+    this.#peersTimer = null;
+    this.#unsubscribePeerDirectory?.();
+    this.#unsubscribePeerDirectory = null;
     const server = this.#server;
     server?.off('upgrade', this.#onUpgrade);
     const closed = [...this.#streams].map(
@@ -158,6 +182,29 @@ export class ChannelServer implements LocalFleet {
 
   onChange(listener: () => void): () => void {
     return subscribe(this.#changeListeners, listener);
+  }
+
+  // ---- Peers (stick-table replication)
+
+  /**
+   * Takes the peers lists from `directory` (the whole fleet: a FleetView merging every replica's
+   * reports) instead of this replica's own streams. This replica's changes still trigger a round.
+   */
+  usePeerDirectory(directory: PeerDirectory): void {
+    this.#unsubscribePeerDirectory?.();
+    this.#peerDirectory = directory;
+    this.#unsubscribePeerDirectory = directory === this ? null : directory.onChange(() => this.#peersChanged());
+    this.#peersSignature = null;
+    this.#peersChanged();
+  }
+
+  /** The data planes of the fleet that have a peer server, sorted by node (what `peers` messages list). */
+  peers(): PeerInfo[] {
+    const byNode = new Map<string, string>();
+    for (const dp of this.#peerDirectory.list()) if (typeof dp.peerUrl === 'string' && dp.peerUrl !== '') byNode.set(dp.node, dp.peerUrl);
+    return [...byNode]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([node, url]) => ({ node, url }));
   }
 
   // ---- Observability hooks (metrics)
@@ -262,11 +309,40 @@ export class ChannelServer implements LocalFleet {
       this.#log.warn({ node }, 'a newer stream for this data plane replaces the older one');
       older.close(CloseCode.Replaced, `replaced by a newer stream for ${node}`);
     }
+    // The newcomer gets the current list at once (rounds only go to streams whose list changed).
+    if (stream.wantsPeers) this.#offerPeers(stream, this.peers());
     this.#changed();
   }
 
   #changed(): void {
+    this.#peersChanged();
     for (const listener of [...this.#changeListeners]) call(listener, undefined);
+  }
+
+  /** Schedules a peers round; most changes (acks, health) leave the list as it was and cost one comparison. */
+  #peersChanged(): void {
+    if (this.#closing || this.#peersTimer !== null) return;
+    const timer = this.#clock.setTimeout(() => {
+      this.#peersTimer = null;
+      this.#peersRound();
+    }, this.#peersHoldoffMs);
+    timer.unref?.();
+    this.#peersTimer = timer;
+  }
+
+  #peersRound(): void {
+    if (this.#closing) return;
+    const peers = this.peers();
+    const signature = JSON.stringify(peers);
+    if (signature === this.#peersSignature) return;
+    this.#peersSignature = signature;
+    for (const stream of this.#byNode.values()) this.#offerPeers(stream, peers);
+  }
+
+  /** Everyone but the stream's own data plane (the stream itself skips an unchanged list). */
+  #offerPeers(stream: Stream, peers: readonly PeerInfo[]): void {
+    if (!stream.wantsPeers) return;
+    stream.offerPeers(peers.filter((p) => p.node !== stream.node));
   }
 
   #scheduleHeartbeat(): void {

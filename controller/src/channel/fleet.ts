@@ -18,6 +18,11 @@ export interface DataplaneStatus {
   health: readonly ServerHealth[];
   /** Milliseconds since the epoch when any of the above last changed. */
   updatedAt: number;
+  /**
+   * Where its stick-table peer server is reachable (hello `peer.url`), or null/absent when it has
+   * none. Other data planes of the fleet learn it through `peers` messages.
+   */
+  peerUrl?: string | null;
 }
 
 /** The data planes connected to one replica. */

@@ -45,7 +45,7 @@ describe('SnapshotCache', () => {
 
   it('hashes object keys in any order the same, but array order matters', () => {
     const a = tcpSnapshot(1000);
-    const shuffled = { clusters: a.clusters, listeners: a.listeners };
+    const shuffled = { stickTables: a.stickTables, clusters: a.clusters, listeners: a.listeners };
     assert.equal(snapshotVersion(shuffled, contents), snapshotVersion(a, contents));
     assert.equal(canonicalJson({ b: 1, a: [2, { d: null, c: 'x' }] }), '{"a":[2,{"c":"x","d":null}],"b":1}');
     const twoServers = tcpSnapshot(1000);

@@ -12,10 +12,12 @@
  *   version counts as acked without a push.
  * - Heartbeats: the server calls `heartbeat()` every interval; each one pings, and a stream that
  *   missed two pongs in a row is terminated.
+ * - Peers (stick-table replication): a data plane whose hello carried `peer` gets `offerPeers`
+ *   lists, sent only when they differ from the last one sent on this stream.
  */
 import { randomUUID } from 'node:crypto';
 import { CloseCode, DataplaneMessageSchema, decodeMessage, encodeMessage, HelloSchema } from '@switchyard/api';
-import type { Ack, Hello, HealthReport, Nack, ServerHealth } from '@switchyard/api';
+import type { Ack, Hello, HealthReport, Nack, PeerInfo, ServerHealth } from '@switchyard/api';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../clock.ts';
 import type { DataplaneStatus } from './fleet.ts';
@@ -105,6 +107,10 @@ export class Stream {
   /** The last version the data plane answered or announced; never pushed again. */
   #settled: string | null = null;
   #status: DataplaneStatus | null = null;
+  /** The hello carried `peer` (even null): this data plane understands `peers` messages. */
+  #wantsPeers = false;
+  /** The last peers list sent, encoded; null before the first. */
+  #peersSent: string | null = null;
 
   constructor(options: StreamOptions) {
     this.#options = options;
@@ -129,6 +135,24 @@ export class Stream {
   /** The push waiting for an answer, if any. */
   get outstanding(): Readonly<Outstanding> | null {
     return this.#outstanding;
+  }
+
+  /** Whether the data plane asked for `peers` messages (its hello had `peer`). */
+  get wantsPeers(): boolean {
+    return this.#wantsPeers;
+  }
+
+  /**
+   * The other data planes with a peer server. Sent (whole) when the stream is open, the data plane
+   * asked for peers, and the list differs from the last one sent here.
+   */
+  offerPeers(peers: readonly PeerInfo[]): void {
+    if (this.#phase !== 'open' || !this.#wantsPeers) return;
+    const text = encodeMessage({ type: 'peers', peers: [...peers] });
+    if (text === this.#peersSent) return;
+    this.#peersSent = text;
+    this.#log.debug({ peers: peers.map((p) => p.node) }, 'peers');
+    this.#options.transport.send(text);
   }
 
   /** A copy of the data plane's status; null before the hello. */
@@ -222,6 +246,7 @@ export class Stream {
     this.#node = hello.node;
     this.#log = this.#log.child({ node: hello.node });
     this.#settled = hello.lastVersion;
+    this.#wantsPeers = hello.peer !== undefined;
     this.#status = {
       node: hello.node,
       replica: this.#options.replica,
@@ -229,6 +254,7 @@ export class Stream {
       nack: null,
       health: [],
       updatedAt: this.#options.clock.now(),
+      ...(hello.peer === undefined ? {} : { peerUrl: hello.peer?.url ?? null }),
     };
     this.#options.transport.send(encodeMessage({ type: 'welcome', replica: this.#options.replica, heartbeatMs: this.#options.heartbeatMs }));
     this.#log.info({ lastVersion: hello.lastVersion }, 'data plane connected');

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ir } from '@switchyard/api';
+import { WebSocket } from 'ws';
+import { ChannelServer } from '../channel/channel-server.ts';
+import { SnapshotCache } from '../channel/snapshot-cache.ts';
 import type { DataplaneStatus } from '../channel/fleet.ts';
 import type { VersionedSnapshot } from '../channel/versioned-snapshot.ts';
 import { HttpError } from './api-errors.ts';
@@ -12,6 +15,7 @@ import { encodeReport } from './report.ts';
 import { FakeLeaseClient } from './testing/fake-lease-client.ts';
 import { dataplane, FakeLocalFleet } from './testing/fake-local-fleet.ts';
 import { ManualClock, settle } from '../testing/manual-clock.ts';
+import { silentLogger } from '../../../test/helpers/snapshots.ts';
 
 function reportLease(replica: string, dps: DataplaneStatus[], renewMs: number, extra: Partial<FleetLease> = {}): FleetLease {
   return {
@@ -156,7 +160,7 @@ describe('FleetView', () => {
     view.start();
     await settle();
     assert.deepEqual(view.list()[0]!.health.map((h) => `${h.server}:${h.state}`), ['b:down'], 'version unknown: only what is not up');
-    snapshots.set('v1', { version: 'v1', snapshot: { listeners: [], clusters: [cluster] }, contents: new Map() });
+    snapshots.set('v1', { version: 'v1', snapshot: { listeners: [], clusters: [cluster], stickTables: [] }, contents: new Map() });
     assert.deepEqual(view.list()[0]!.health.map((h) => `${h.server}:${h.state}`), ['a:up', 'b:down'], 'retried once the cache has it');
     await view.stop();
   });
@@ -307,5 +311,43 @@ describe('FleetReporter -> Leases -> FleetView, two replicas', () => {
     assert.deepEqual(nodes(), ['dp-a@r1:v1']);
     await r1.stop();
     await view.stop();
+  });
+});
+
+describe('FleetView as the channel server peer directory', () => {
+  it("tells this replica's data planes about the data planes of other replicas (their peer URLs travel in the reports)", async (t) => {
+    const client = new FakeLeaseClient();
+    const clock = new ManualClock();
+    const channel = new ChannelServer({ cache: new SnapshotCache(), replica: 'r1', token: () => 'tok', logger: silentLogger(), peersHoldoffMs: 0 });
+    const address = await channel.listen('127.0.0.1', 0);
+    t.after(() => channel.close());
+    const view = new FleetView({ client, clock, local: { replica: 'r1', fleet: channel } });
+    channel.usePeerDirectory(view);
+    view.start();
+    t.after(() => view.stop());
+
+    const ws = new WebSocket(`ws://127.0.0.1:${address.port}`, { headers: { authorization: 'Bearer tok' } });
+    t.after(() => ws.terminate());
+    const lists: unknown[] = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; peers?: unknown };
+      if (m.type === 'peers') lists.push(m.peers);
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'hello', protocol: 1, node: 'dp-a', lastVersion: null, peer: { url: 'ws://10.0.0.1:7946/' } }));
+    const until = async (check: () => boolean): Promise<void> => {
+      while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await until(() => lists.length === 1);
+    assert.deepEqual(lists[0], []);
+
+    client.put(reportLease('r2', [dataplane('dp-b', { peerUrl: 'ws://10.0.0.2:7946/' }), dataplane('dp-c')], clock.now()));
+    await until(() => lists.length === 2);
+    assert.deepEqual(lists[1], [{ node: 'dp-b', url: 'ws://10.0.0.2:7946/' }]);
+
+    // r2 stops renewing: its data planes leave the list (they reconnect to a live replica).
+    await clock.advance(16_000);
+    await until(() => lists.length === 3);
+    assert.deepEqual(lists[2], []);
   });
 });

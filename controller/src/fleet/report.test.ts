@@ -11,7 +11,7 @@ function server(name: string): ir.Server {
 function versioned(version: string, clusters: Record<string, string[]>): VersionedSnapshot {
   return {
     version,
-    snapshot: { listeners: [], clusters: Object.entries(clusters).map(([name, servers]) => ({ name, servers: servers.map(server) }) as unknown as ir.Cluster) },
+    snapshot: { listeners: [], clusters: Object.entries(clusters).map(([name, servers]) => ({ name, servers: servers.map(server) }) as unknown as ir.Cluster), stickTables: [] },
     contents: new Map(),
   };
 }
@@ -74,6 +74,24 @@ describe('fleet report: compact form', () => {
     assert.ok(r2.ok);
     assert.equal(r2.dataplanes[0]!.notUp, null, 'the biggest loses its health');
     assert.equal(Object.keys(r2.dataplanes[1]!.notUp!['default/web']!).length, 5);
+  });
+
+  it("carries a data plane's stick-table peer URL, so replicas tell their data planes about each other's", () => {
+    const text = encodeReport([dataplane('dp-a', { peerUrl: 'ws://10.0.0.5:7946/' }), dataplane('dp-b', { peerUrl: null }), dataplane('dp-c')]);
+    const decoded = decodeReport(text);
+    assert.ok(decoded.ok);
+    assert.deepEqual(
+      decoded.dataplanes.map((d) => d.peer),
+      ['ws://10.0.0.5:7946/', undefined, undefined],
+    );
+    const expanded = decoded.dataplanes.map((d) => expandDataplane(d, 'r2').status.peerUrl);
+    assert.deepEqual(expanded, ['ws://10.0.0.5:7946/', undefined, undefined]);
+    // Under budget pressure the health goes, never the peer URL.
+    const many = Array.from({ length: 300 }, (_, i) => ({ cluster: 'default/web', server: `s${i}`, state: 'down' as const, reason: '' }));
+    const tiny = decodeReport(encodeReport([dataplane('dp-a', { peerUrl: 'ws://10.0.0.5:7946/', health: many })], 1000));
+    assert.ok(tiny.ok);
+    assert.equal(tiny.dataplanes[0]!.notUp, null);
+    assert.equal(tiny.dataplanes[0]!.peer, 'ws://10.0.0.5:7946/');
   });
 
   it('truncates a long NACK error', () => {

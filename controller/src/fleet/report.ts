@@ -7,12 +7,17 @@
  *
  *   { "node": "dp-a", "acked": "3f2a...", "nack": null | {"version","error"}, "updatedAt": 1700000000000,
  *     "notUp": null | { "default/web": { "web-1": "down", "web-2": "maint" } },
- *     "reasons": { "default/web": { "web-1": "L4CON: connection refused" } } }
+ *     "reasons": { "default/web": { "web-1": "L4CON: connection refused" } },
+ *     "peer": "ws://10.0.0.5:7946/" }
  *
  * Only servers that are NOT up are listed: every other server of the acked snapshot is up. `notUp`
  * is null until the data plane's first health report. A report that would exceed the size budget
  * first loses its `reasons`, then the health of its largest data planes (`notUp: null`, "unknown"),
  * so it always fits in an annotation (the API server caps all annotations at 256 KiB).
+ *
+ * `peer` is the data plane's stick-table peer URL (absent when it has none), so that every replica
+ * can tell its data planes about those connected elsewhere; it is never dropped for size (without
+ * it, replication between the two sides would stop).
  */
 import { z } from 'zod';
 import type { ServerHealth } from '@switchyard/api';
@@ -39,6 +44,7 @@ const CompactDataplaneSchema = z.object({
   updatedAt: z.number(),
   notUp: z.record(z.string(), z.record(z.string(), NotUpState)).nullable(),
   reasons: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  peer: z.string().min(1).max(2048).optional(),
 });
 const FleetReportSchema = z.object({ v: z.literal(1), dataplanes: z.array(CompactDataplaneSchema) });
 
@@ -66,7 +72,8 @@ export function compactDataplane(dp: DataplaneStatus): CompactDataplane {
     }
   }
   const nack = dp.nack === null ? null : { version: dp.nack.version, error: dp.nack.error.slice(0, MAX_ERROR_CHARS) };
-  return { node: dp.node, acked: dp.ackedVersion, nack, updatedAt: dp.updatedAt, notUp, ...(reasons ? { reasons } : {}) };
+  const peer = typeof dp.peerUrl === 'string' && dp.peerUrl !== '' ? { peer: dp.peerUrl } : {};
+  return { node: dp.node, acked: dp.ackedVersion, nack, updatedAt: dp.updatedAt, notUp, ...(reasons ? { reasons } : {}), ...peer };
 }
 
 /** The annotation value for a replica's data planes, within `maxBytes` (UTF-8). */
@@ -144,7 +151,7 @@ export function expandDataplane(c: CompactDataplane, replica: string, snapshots?
     }
   }
   return {
-    status: { node: c.node, replica, ackedVersion: c.acked, nack: c.nack, health, updatedAt: c.updatedAt },
+    status: { node: c.node, replica, ackedVersion: c.acked, nack: c.nack, health, updatedAt: c.updatedAt, ...(c.peer === undefined ? {} : { peerUrl: c.peer }) },
     complete,
   };
 }

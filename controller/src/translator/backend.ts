@@ -3,6 +3,7 @@ import { BackendSpec, parseDuration, Reason } from '@switchyard/api';
 import type { BalanceAlgorithm, ir } from '@switchyard/api';
 import { compareStrings, invalid, positiveDuration, refProblem, unsupported } from './problems.ts';
 import type { Problem } from './problems.ts';
+import { compilePersistence } from './persistence.ts';
 import type { Endpoint } from './types.ts';
 import { unsupportedBackendFields } from './unsupported.ts';
 
@@ -28,6 +29,8 @@ export interface CompiledBackend {
   /** Unresolved references (ResolvedRefs=False): the Backend is left out too. */
   refProblems: Problem[];
   cluster: ir.Cluster | null;
+  /** The table of `persistence.stick` (`backend:namespace/name`), when the cluster has one. */
+  stickTable: ir.StickTable | null;
 }
 
 /**
@@ -135,6 +138,7 @@ export function compileBackend(spec: BackendSpec, ctx: BackendContext): Compiled
   };
   timeouts.queueMs = spec.timeouts.queue === undefined ? timeouts.connectMs : parseDuration(spec.timeouts.queue);
   for (const path of unsupportedBackendFields(spec)) problems.push(unsupported(path));
+  const persistence = compilePersistence(spec, ctx.namespace, ctx.name, problems);
 
   // References are resolved even for a rejected Backend, so its status tells the whole story.
   const refProblems: Problem[] = [];
@@ -151,7 +155,7 @@ export function compileBackend(spec: BackendSpec, ctx: BackendContext): Compiled
     }
   }
   const discovered = discover(spec, ctx, refProblems);
-  if (problems.length > 0 || refProblems.length > 0) return { problems, refProblems, cluster: null };
+  if (problems.length > 0 || refProblems.length > 0) return { problems, refProblems, cluster: null, stickTable: null };
 
   const statics: ir.Server[] = spec.servers.map((s) => ({
     name: s.name,
@@ -166,7 +170,9 @@ export function compileBackend(spec: BackendSpec, ctx: BackendContext): Compiled
     cookie: s.cookie ?? null,
     proxyProtocol: s.proxyProtocol ?? null,
   }));
-  const servers = [...statics, ...discovered].map((s, i) => ({ ...s, id: i + 1 }));
+  // With cookie persistence, every server can be stuck to: one without a cookie value uses its
+  // name (HAProxy would set no cookie for it, so its clients would silently not stick).
+  const servers = [...statics, ...discovered].map((s, i) => ({ ...s, id: i + 1, cookie: s.cookie ?? (persistence.cookie ? s.name : null) }));
   const algo = spec.balance;
   const cluster: ir.Cluster = {
     name: `${ctx.namespace}/${ctx.name}`,
@@ -194,6 +200,8 @@ export function compileBackend(spec: BackendSpec, ctx: BackendContext): Compiled
     allBackups: spec.allBackups,
     forwardFor: spec.forwardFor ? { header: spec.forwardFor.header, except: spec.forwardFor.except ?? null } : null,
     httpReuse: spec.httpReuse,
+    cookie: persistence.cookie,
+    stick: persistence.stick,
   };
-  return { problems, refProblems, cluster };
+  return { problems, refProblems, cluster, stickTable: persistence.stickTable };
 }

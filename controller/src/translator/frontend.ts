@@ -1,7 +1,9 @@
-/** Frontend -> ir.Listener (one per bind): checks, bind conflicts, the default Backend. */
-import { parseDuration, Reason } from '@switchyard/api';
+/** Frontend -> ir.Listener (one per bind): checks, bind conflicts, the default Backend. Rules: frontend-rules.ts. */
+import { parseDuration } from '@switchyard/api';
 import type { FrontendSpec, ir } from '@switchyard/api';
-import { conflicted, invalid, positiveDuration, refProblem, unsupported } from './problems.ts';
+import { resolveBackend } from './backend-ref.ts';
+import type { BackendLookup } from './backend-ref.ts';
+import { conflicted, invalid, positiveDuration, unsupported } from './problems.ts';
 import type { Problem } from './problems.ts';
 import { unsupportedFrontendFields } from './unsupported.ts';
 
@@ -78,8 +80,6 @@ export function crossConflicts(spec: FrontendSpec, claimed: readonly ClaimedBind
   return problems;
 }
 
-export type BackendLookup = { state: 'missing' } | { state: 'not-served'; why: string } | { state: 'ok'; cluster: string; mode: 'http' | 'tcp' };
-
 /** The default Backend's cluster, or null with a ResolvedRefs problem: the Frontend keeps listening. */
 export function resolveDefaultBackend(
   spec: FrontendSpec,
@@ -87,21 +87,12 @@ export function resolveDefaultBackend(
   lookup: (name: string) => BackendLookup,
 ): { cluster: string | null; refProblems: Problem[] } {
   if (!spec.defaultBackend) return { cluster: null, refProblems: [] };
-  const name = spec.defaultBackend.name;
-  const path = 'spec.defaultBackend.name';
-  const found = lookup(name);
-  if (found.state === 'missing') {
-    return { cluster: null, refProblems: [refProblem(Reason.RefNotFound, path, `Backend "${name}" not found in namespace "${namespace}"`)] };
-  }
-  if (found.state === 'not-served') return { cluster: null, refProblems: [refProblem(Reason.RefNotAccepted, path, `Backend "${name}" ${found.why}`)] };
-  if (found.mode !== spec.mode) {
-    const message = `Backend "${name}" is in mode ${found.mode} but this Frontend is in mode ${spec.mode}`;
-    return { cluster: null, refProblems: [refProblem(Reason.Invalid, path, message)] };
-  }
-  return { cluster: found.cluster, refProblems: [] };
+  const found = resolveBackend(spec.defaultBackend.name, 'spec.defaultBackend.name', spec.mode, namespace, lookup);
+  return { cluster: found.cluster, refProblems: found.problem ? [found.problem] : [] };
 }
 
-export function buildListeners(namespace: string, name: string, spec: FrontendSpec, defaultCluster: string | null): ir.Listener[] {
+/** One listener per bind; they share `rules` (one object: the rules are the Frontend's). */
+export function buildListeners(namespace: string, name: string, spec: FrontendSpec, defaultCluster: string | null, rules: ir.Rules | null): ir.Listener[] {
   const frontend = `${namespace}/${name}`;
   const httpRequestMs = parseDuration(spec.timeouts.httpRequest);
   return spec.binds.map((bind, i) => ({
@@ -120,5 +111,6 @@ export function buildListeners(namespace: string, name: string, spec: FrontendSp
     },
     forwardFor: spec.forwardFor ? { header: spec.forwardFor.header, except: spec.forwardFor.except ?? null } : null,
     defaultCluster,
+    rules,
   }));
 }

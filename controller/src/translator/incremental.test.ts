@@ -159,3 +159,38 @@ test('random endpoint churn: every step equals a full translation', () => {
   }
   assert.deepEqual([...modes].sort(), ['endpoints', 'full', 'unchanged']);
 });
+
+test('useBackends count as references: a Backend they name that stops being served changes the Frontend', () => {
+  const { objects, endpoints } = world();
+  const routed: RawObject = {
+    source: null,
+    object: {
+      apiVersion: 'switchyard.dev/v1alpha1',
+      kind: 'Frontend',
+      metadata: { namespace: 'shop', name: 'routed', generation: 1 },
+      spec: { binds: [{ port: 8100 }], useBackends: [{ backend: 'b5', if: '{ path_beg /five }' }], defaultBackend: { name: 'static' } },
+    },
+  };
+  const sticky = backend('shop', 'sticky', 'svc-6', {
+    persistence: { cookie: { name: 'SRV' }, stick: { on: 'src', table: { type: 'ip', size: '10k' } } },
+  });
+  const all = [...objects, routed, sticky];
+  const first = retranslate(null, { objects: all, endpoints });
+  assert.deepEqual(first.result.snapshot.listeners.find((l) => l.frontend === 'shop/routed')!.rules!.useBackends.map((u) => u.cluster), ['shop/b5']);
+  assert.deepEqual(first.result.snapshot.stickTables.map((t) => t.name), ['backend:shop/sticky']);
+
+  const gone = new Map(endpoints);
+  gone.delete('shop/svc-5');
+  const second = retranslate(first, { objects: all, endpoints: gone });
+  check(second, { objects: all, endpoints: gone });
+  assert.equal(second.stats.mode, 'full');
+  assert.deepEqual(second.result.snapshot.listeners.find((l) => l.frontend === 'shop/routed')!.rules!.useBackends, []);
+
+  // Endpoints of a Backend with persistence: its cookies follow the servers, its table stays.
+  const churn = new Map(gone).set('shop/svc-6', eps('10.0.6.9'));
+  const third = retranslate(second, { objects: all, endpoints: churn });
+  check(third, { objects: all, endpoints: churn });
+  assert.equal(third.stats.mode, 'endpoints');
+  assert.deepEqual(third.result.snapshot.clusters.find((c) => c.name === 'shop/sticky')!.servers.map((s) => s.cookie), ['10.0.6.9:8080']);
+  assert.equal(third.result.snapshot.stickTables, second.result.snapshot.stickTables);
+});

@@ -11,8 +11,9 @@
  *
  * Why that is exact: a Backend's endpoints affect only its own cluster and result, except when the
  * Backend starts or stops being served (its cluster appears or disappears), which changes the
- * Frontends that point at it. That case, a change of objects, a first translation, or a switch
- * between standalone (no endpoints) and Kubernetes mode falls back to a full translation.
+ * Frontends that point at it (defaultBackend or useBackends) and the snapshot's stick tables.
+ * That case, a change of objects, a first translation, or a switch between standalone (no
+ * endpoints) and Kubernetes mode falls back to a full translation.
  *
  * Pure, like the rest of the translator.
  */
@@ -83,14 +84,15 @@ export function retranslate(previous: Translation | null, input: TranslateInput)
   const results = [...prev.results];
   for (const seed of touched) {
     const entry = { ...seed.entry, problems: [...seed.entry.problems], refProblems: [...seed.entry.refProblems] };
-    const cluster: ir.Cluster | null = compileBackendEntry(entry, after, seed.healthPolicy);
+    // A Backend's stick table depends on its spec only, never on endpoints: the previous tables stay.
+    const cluster: ir.Cluster | null = compileBackendEntry(entry, after, seed.healthPolicy)?.cluster ?? null;
     const at = position.get(`${entry.namespace}/${entry.name}`);
     // Served before and not now, or the reverse: the Frontends that point at it change too.
     if ((at === undefined) !== (cluster === null)) return full(input);
     if (cluster !== null) clusters[at!] = cluster;
     results[seed.resultIndex] = resultOf(entry);
   }
-  const result: TranslateResult = { snapshot: { listeners: prev.snapshot.listeners, clusters }, results };
+  const result: TranslateResult = { snapshot: { listeners: prev.snapshot.listeners, clusters, stickTables: prev.snapshot.stickTables }, results };
   return {
     input,
     result,

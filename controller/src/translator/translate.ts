@@ -11,8 +11,10 @@ import type { z } from 'zod';
 import { compileBackend } from './backend.ts';
 import type { HealthPolicyLookup } from './backend.ts';
 import { issuesToFieldErrors, suggest } from './field-errors.ts';
+import type { BackendLookup } from './backend-ref.ts';
 import { buildListeners, checkFrontend, crossConflicts, resolveDefaultBackend } from './frontend.ts';
-import type { BackendLookup, ClaimedBind } from './frontend.ts';
+import type { ClaimedBind } from './frontend.ts';
+import { compileFrontendRules } from './frontend-rules.ts';
 import { compileHealthPolicy } from './health-policy.ts';
 import { compareStrings, conflicted, invalid } from './problems.ts';
 import type { Problem } from './problems.ts';
@@ -141,7 +143,12 @@ function conditionsOf(entry: Entry): ResultCondition[] {
   } else if (entry.refProblems.length > 0) {
     let consequence = '';
     if (acceptedOk && entry.kind === 'Backend') consequence = '; the Backend is not served until its references resolve';
-    if (acceptedOk && entry.kind === 'Frontend') consequence = '; listening without a default backend (HTTP answers 503, TCP connections are closed)';
+    if (acceptedOk && entry.kind === 'Frontend') {
+      const noDefault = entry.refProblems.some((p) => p.path === 'spec.defaultBackend.name');
+      const skipped = entry.refProblems.some((p) => p.path.startsWith('spec.useBackends['));
+      if (noDefault) consequence += '; listening without a default backend (HTTP answers 503, TCP connections are closed)';
+      if (skipped) consequence += '; the useBackends rules naming an unusable Backend are skipped';
+    }
     resolved = {
       type: ConditionType.ResolvedRefs,
       status: 'False',
@@ -173,17 +180,20 @@ export interface TranslationState {
   backends: readonly BackendSeed[];
 }
 
-/** Compiles one Backend entry, recording its problems on it; the cluster, or null when it is left out. */
+/**
+ * Compiles one Backend entry, recording its problems on it; the cluster and its stick table, or
+ * null when it is left out.
+ */
 export function compileBackendEntry(
   e: Typed<BackendSpec>,
   endpoints: TranslateInput['endpoints'],
   healthPolicy: (name: string) => HealthPolicyLookup,
-): ir.Cluster | null {
+): { cluster: ir.Cluster; stickTable: ir.StickTable | null } | null {
   const compiled = compileBackend(e.spec, { namespace: e.namespace, name: e.name, endpoints, healthPolicy });
   e.problems.push(...compiled.problems);
   e.refProblems.push(...compiled.refProblems);
   e.refsChecked = true;
-  return compiled.cluster;
+  return compiled.cluster ? { cluster: compiled.cluster, stickTable: compiled.stickTable } : null;
 }
 
 export function resultOf(e: Entry): ResourceResult {
@@ -225,6 +235,7 @@ export function translateWithState(input: TranslateInput): TranslationState {
 
   // Backends.
   const clusters: ir.Cluster[] = [];
+  const stickTables: ir.StickTable[] = [];
   const backends: BackendSeed[] = [];
   for (const e of valid<BackendSpec>('Backend')) {
     const healthPolicy = (name: string): HealthPolicyLookup => {
@@ -233,8 +244,9 @@ export function translateWithState(input: TranslateInput): TranslationState {
       return byKey.has(`HealthPolicy/${e.namespace}/${name}`) ? { state: 'not-accepted' } : { state: 'missing' };
     };
     backends.push({ entry: { ...e, problems: [...e.problems], refProblems: [...e.refProblems] }, healthPolicy, resultIndex: -1 });
-    const cluster = compileBackendEntry(e, input.endpoints, healthPolicy);
-    if (cluster) clusters.push(cluster);
+    const compiled = compileBackendEntry(e, input.endpoints, healthPolicy);
+    if (compiled) clusters.push(compiled.cluster);
+    if (compiled?.stickTable) stickTables.push(compiled.stickTable);
   }
   const clusterByName = new Map(clusters.map((c) => [c.name, c]));
 
@@ -245,28 +257,35 @@ export function translateWithState(input: TranslateInput): TranslationState {
   const claimed: ClaimedBind[] = [];
   for (const e of valid<FrontendSpec>('Frontend').sort(compareAge)) {
     e.problems.push(...checkFrontend(e.spec));
-    const { cluster, refProblems } = resolveDefaultBackend(e.spec, e.namespace, (name): BackendLookup => {
+    // defaultBackend and useBackends resolve alike: a Backend that is missing, not served or of
+    // the other mode leaves that reference out, and the Frontend keeps working.
+    const lookup = (name: string): BackendLookup => {
       const c = clusterByName.get(`${e.namespace}/${name}`);
       if (c) return { state: 'ok', cluster: c.name, mode: c.mode };
       const backend = byKey.get(`Backend/${e.namespace}/${name}`);
       if (!backend) return { state: 'missing' };
       return { state: 'not-served', why: backend.problems.length > 0 ? 'is not accepted' : 'has unresolved references and is not served' };
-    });
-    e.refProblems.push(...refProblems);
+    };
+    const { cluster, refProblems } = resolveDefaultBackend(e.spec, e.namespace, lookup);
+    const traffic = compileFrontendRules(e.spec, e.namespace, e.name, lookup);
+    e.problems.push(...traffic.problems);
+    e.refProblems.push(...refProblems, ...traffic.refProblems);
     e.refsChecked = true;
     if (e.problems.length > 0) continue;
     e.problems.push(...crossConflicts(e.spec, claimed));
     if (e.problems.length > 0) continue;
     e.spec.binds.forEach((b, index) => claimed.push({ frontend: `${e.namespace}/${e.name}`, index, address: b.address, port: b.port }));
-    listeners.push(...buildListeners(e.namespace, e.name, e.spec, cluster));
+    listeners.push(...buildListeners(e.namespace, e.name, e.spec, cluster, traffic.rules));
+    if (traffic.stickTable) stickTables.push(traffic.stickTable);
   }
 
   listeners.sort((a, b) => compareStrings(a.name, b.name));
   clusters.sort((a, b) => compareStrings(a.name, b.name));
+  stickTables.sort((a, b) => compareStrings(a.name, b.name));
   const results: ResourceResult[] = entries.map(resultOf);
   const positions = new Map(entries.map((e, i) => [e.index, i]));
   for (const seed of backends) seed.resultIndex = positions.get(seed.entry.index)!;
-  return { result: { snapshot: { listeners, clusters }, results }, backends };
+  return { result: { snapshot: { listeners, clusters, stickTables }, results }, backends };
 }
 
 export function translate(input: TranslateInput): TranslateResult {

@@ -13,9 +13,8 @@ function used(value: unknown): boolean {
   return true;
 }
 
-const FRONTEND_FIELDS = ['vip', 'acls', 'stickTable', 'httpRequest', 'httpResponse', 'tcpRequest', 'useBackends', 'log'] as const;
+const FRONTEND_FIELDS = ['vip'] as const;
 const BIND_FIELDS = ['tls', 'acceptProxy'] as const;
-const BACKEND_FIELDS = ['persistence'] as const;
 const SERVER_FIELDS = ['tls', 'proxyProtocol'] as const;
 const HEALTH_POLICY_FIELDS = ['passive'] as const;
 
@@ -30,7 +29,6 @@ export function unsupportedFrontendFields(spec: FrontendSpec): string[] {
 
 export function unsupportedBackendFields(spec: BackendSpec): string[] {
   const out: string[] = [];
-  for (const f of BACKEND_FIELDS) if (used(spec[f])) out.push(formatFieldPath(['spec', f]));
   spec.servers.forEach((server, i) => {
     for (const f of SERVER_FIELDS) {
       // `tls: { enabled: false }` asks for plain TCP, which is what we do.

@@ -130,6 +130,33 @@ describe('ControlChannelClient', () => {
     assert.equal(rig.client.state.ackedVersion, 'v1');
   });
 
+  it('with a peer server, says where in the hello and delivers peers lists (never itself) as events', async (t) => {
+    const fake = await controller(t);
+    const rig = startClient(t, { urls: [fake.url], peer: { url: 'ws://10.0.0.5:7946/' } });
+    await until(() => fake.received('hello').length === 1);
+    assert.deepEqual(fake.received('hello')[0], { type: 'hello', protocol: PROTOCOL_VERSION, node: 'dp-1', lastVersion: null, peer: { url: 'ws://10.0.0.5:7946/' } });
+    fake.last.send({ type: 'welcome', replica: 'c-0', heartbeatMs: 1000 });
+    const b = { node: 'dp-2', url: 'ws://10.0.0.6:7946/' };
+    fake.last.send({ type: 'peers', peers: [b, { node: 'dp-1', url: 'ws://10.0.0.5:7946/' }] });
+    await until(() => ofType(rig.events, 'peers').length === 1);
+    assert.deepEqual(ofType(rig.events, 'peers'), [{ type: 'peers', peers: [b] }]);
+    fake.last.send({ type: 'peers', peers: [] });
+    await until(() => ofType(rig.events, 'peers').length === 2);
+    assert.deepEqual(ofType(rig.events, 'peers')[1]!.peers, []);
+    assert.equal(rig.client.state.connected, true);
+  });
+
+  it('without a peer server but replicating, asks for peers with peer: null; without the option the hello is as before', async (t) => {
+    const fake = await controller(t);
+    startClient(t, { urls: [fake.url], peer: null });
+    await until(() => fake.received('hello').length === 1);
+    assert.equal(fake.received('hello')[0]!.peer, null);
+    const old = await controller(t);
+    startClient(t, { urls: [old.url] });
+    await until(() => old.received('hello').length === 1);
+    assert.ok(!('peer' in old.received('hello')[0]!));
+  });
+
   it('after an ACK, reports health only when the report changed (servers added or removed)', async (t) => {
     const fake = await controller(t);
     const rig = startClient(t, { urls: [fake.url] });

@@ -10,9 +10,13 @@
  * client reconnects with jittered exponential backoff, trying the controller URLs in turn, and
  * judges a controller dead when the socket closes or no ping arrives for three heartbeat
  * intervals (the interval comes in the welcome).
+ *
+ * Stick-table peers: with `peer` set (this data plane's peer server, or null for none) the hello
+ * says so and the controller sends `peers` lists, delivered as `peers` events (the CLI hands them
+ * to the peer mesh). Without the controller the last list stays: peers keep replicating.
  */
 import { ControllerMessageSchema, decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@switchyard/api';
-import type { DataplaneMessage, Push, ServerHealth } from '@switchyard/api';
+import type { DataplaneMessage, PeerInfo, Push, ServerHealth } from '@switchyard/api';
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
@@ -51,6 +55,12 @@ export interface ControlChannelClientOptions {
   healthCoalesceMs?: number;
   /** The connection and the welcome must come within this long. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Stick-table replication: where this data plane's peer server is reachable, or null without
+   * one. Set (even null), the controller sends `peers` lists (`peers` events); unset (the default),
+   * the hello does not mention peers, as before replication existed.
+   */
+  peer?: { url: string } | null;
 }
 
 export interface ClientState {
@@ -71,7 +81,9 @@ export type ClientEvent =
   | { type: 'connected'; url: string; replica: string }
   | { type: 'disconnected'; url: string; code: number; reason: string; retryInMs: number | null }
   | { type: 'answered'; outcome: ApplyOutcome }
-  | { type: 'health-sent'; servers: number };
+  | { type: 'health-sent'; servers: number }
+  /** The other data planes with a peer server (whole list each time). */
+  | { type: 'peers'; peers: PeerInfo[] };
 
 /** Missed heartbeats after which the controller is considered gone. */
 const DEAD_AFTER_HEARTBEATS = 3;
@@ -100,6 +112,7 @@ export class ControlChannelClient {
   readonly #clock: Clock;
   readonly #coalesceMs: number;
   readonly #connectTimeoutMs: number;
+  readonly #peer: { url: string } | null | undefined;
   readonly #listeners = new Set<(event: ClientEvent) => void>();
   #started = false;
   #ws: WebSocket | null = null;
@@ -138,6 +151,7 @@ export class ControlChannelClient {
     this.#clock = options.clock ?? systemClock;
     this.#coalesceMs = options.healthCoalesceMs ?? 200;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#peer = options.peer;
     if (!(this.#backoff.initialMs > 0 && this.#backoff.maxMs >= this.#backoff.initialMs)) {
       throw new RangeError(`backoff needs 0 < initialMs <= maxMs, got ${JSON.stringify(this.#backoff)}`);
     }
@@ -207,7 +221,8 @@ export class ControlChannelClient {
     this.#armDead(this.#connectTimeoutMs, 'no welcome from the controller in time');
     ws.on('open', () => {
       if (ws !== this.#ws) return;
-      this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, node: this.#node, lastVersion: this.#applier.version });
+      const peer = this.#peer === undefined ? {} : { peer: this.#peer };
+      this.#send(ws, { type: 'hello', protocol: PROTOCOL_VERSION, node: this.#node, lastVersion: this.#applier.version, ...peer });
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (ws !== this.#ws) return;
@@ -249,6 +264,13 @@ export class ControlChannelClient {
       return;
     }
     if (this.#replica !== null) this.#alive();
+    if (message.type === 'peers') {
+      // Never ourselves, whatever the controller says.
+      const peers = message.peers.filter((p) => p.node !== this.#node);
+      this.#log.debug({ peers: peers.map((p) => p.node) }, 'peers from the controller');
+      this.#emit({ type: 'peers', peers });
+      return;
+    }
     this.#onPush(ws, message);
   }
 

@@ -11,10 +11,17 @@ import type net from 'node:net';
 import { ChunkedTracker } from '../http/chunked.ts';
 import { cannedResponse } from '../http/canned-responses.ts';
 import { MessageHead, findHeadEnd, isHopByHop, parseRequestHead, parseResponseHead, responseHasBody } from '../http/message-head.ts';
+import type { KeySource } from '../lb/hash-key.ts';
+import { CookieDecision } from '../persistence/cookie.ts';
+import type { HttpTransaction } from '../rules/transaction.ts';
+import { SessionTrackers } from '../stick/trackers.ts';
+import type { StickTableLookup } from '../stick/types.ts';
 import type { Cluster, Waiter } from '../upstream/cluster.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { UpstreamConn, takeIdle, type UpstreamUser } from '../upstream/upstream-conn.ts';
-import type { KeySource, ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
+import { TransactionLog } from './access-log.ts';
+import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
+import { stickMatch, stickStoreRequest, stickStoreResponse } from './persistence.ts';
 
 /** Largest request or response head accepted (HAProxy's tune.bufsize less its rewrite reserve). */
 export const MAX_HEAD_BYTES = 15 * 1024;
@@ -30,7 +37,7 @@ const BODY_LENGTH = 1;
 const BODY_CHUNKED = 2;
 const BODY_CLOSE = 3; // response delimited by the server closing
 
-export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
+export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, HttpTransaction {
   private readonly client: net.Socket;
   private readonly slot: ListenerSlot;
   private runtime: ListenerRuntime;
@@ -38,8 +45,10 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private pending: Buffer | null = null;
   private headScanFrom = 0;
   private requestTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly req = new MessageHead();
-  private readonly res = new MessageHead();
+  readonly req = new MessageHead();
+  private readonly resHead = new MessageHead();
+  /** Whether resHead holds the final response of the current transaction (for rules and logs). */
+  private resParsed = false;
   private reqBody = BODY_NONE;
   private reqRemaining = 0;
   private reqDone = false;
@@ -66,14 +75,39 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   // Waiter
   server: ServerState | null = null;
   queued = false;
-  // KeySource
+  // KeySource, Transaction
   readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly ssl = false;
+  readonly sni = '';
+  /** Stick counters tracked by the current request's rules (released when it ends). */
+  readonly trackers = new SessionTrackers();
+  readonly captures: (string | null)[] = [];
+  /** The cookie persistence decision of the current request, once a cluster with cookies is used. */
+  private cookie: CookieDecision | null = null;
+  /** The server persistence (cookie, stick table) chose for this request, or null: balance. */
+  private persistent: ServerState | null = null;
+  /** A request is being handled: from its head to its end, however it ends (endTransaction). */
+  private inTransaction = false;
+  /** Status sent to the client for the current request (the server's, or ours). */
+  private status = 0;
+  private bytesOut = 0;
+  /** Timing and counters for the access log, only when the Frontend logs. */
+  private log: TransactionLog | null = null;
+  /** The server of the current request, kept for its log line after the slot is released. */
+  private lastServer: ServerState | null = null;
 
   constructor(client: net.Socket, slot: ListenerSlot) {
     this.client = client;
     this.slot = slot;
     this.runtime = slot.runtime;
     this.src = client.remoteAddress ?? '';
+    this.srcPort = client.remotePort ?? 0;
+    this.dst = client.localAddress ?? '';
+    this.dstPort = client.localPort ?? 0;
+    if (this.runtime.accessLog !== null) this.log = new TransactionLog();
     slot.sessions.add(this);
     client.setNoDelay(true);
     this.setClientTimeout(this.runtime.config.timeouts.httpKeepAliveMs);
@@ -93,6 +127,18 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     return this.req.header(nameLower);
   }
 
+  get res(): MessageHead | null {
+    return this.resParsed ? this.resHead : null;
+  }
+
+  get frontend(): string {
+    return this.runtime.config.frontend;
+  }
+
+  get tables(): StickTableLookup {
+    return this.runtime.tables;
+  }
+
   drain(): void {
     this.draining = true;
     if (this.state === IDLE && this.pending === null) this.close();
@@ -103,6 +149,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private onClientData(data: Buffer): void {
     switch (this.state) {
       case IDLE:
+        if (this.pending === null) this.log?.requestStarted();
         this.pending = this.pending === null ? data : Buffer.concat([this.pending, data]);
         this.parseRequest();
         return;
@@ -131,28 +178,60 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     const buf = this.pending!;
     const end = findHeadEnd(buf, this.headScanFrom);
     if (end < 0) {
-      if (buf.length > MAX_HEAD_BYTES) return this.reject(431);
+      if (buf.length > MAX_HEAD_BYTES) return this.rejectHead(431);
       this.headScanFrom = buf.length;
       // http-request timeout: the whole head must arrive in time, however slowly it trickles.
       if (this.requestTimer === null) this.requestTimer = setTimeout(() => this.onRequestTimeout(), this.runtime.config.timeouts.httpRequestMs);
       return;
     }
-    if (end > MAX_HEAD_BYTES) return this.reject(431);
+    if (end > MAX_HEAD_BYTES) return this.rejectHead(431);
     this.headScanFrom = 0;
     if (this.requestTimer !== null) {
       clearTimeout(this.requestTimer);
       this.requestTimer = null;
     }
+    this.beginTransaction();
     const error = parseRequestHead(buf.toString('latin1', 0, end), this.req);
-    if (error !== null) return this.reject(400);
+    this.log?.requestLine(error === null ? this.req : null);
+    if (error !== null) return this.reject(400, 'PR');
     this.pending = end === buf.length ? null : buf.subarray(end);
     this.startTransaction();
   }
 
-  private startTransaction(): void {
+  /** A request head arrived (or is too large to): from here on it ends with endTransaction. */
+  private beginTransaction(): void {
+    this.inTransaction = true;
+    this.lastServer = null;
+    this.resParsed = false;
+    this.status = 0;
+    this.bytesOut = 0;
     const runtime = (this.runtime = this.slot.runtime);
+    if (runtime.accessLog !== null) this.log ??= new TransactionLog();
+  }
+
+  /** A head we refuse before parsing it (too large): logged as a bad request, as HAProxy does. */
+  private rejectHead(status: number): void {
+    this.beginTransaction();
+    this.log?.requestLine(null);
+    this.reject(status, 'PR');
+  }
+
+  private startTransaction(): void {
+    const runtime = this.runtime;
     const req = this.req;
     this.state = WAITING;
+    let cluster = runtime.cluster;
+    const rules = runtime.rules;
+    if (rules !== null) {
+      // Rules run before framing is read: they may rewrite the head (see rules/compile.ts for how requests are counted).
+      const captures = this.captures;
+      captures.length = rules.captures;
+      captures.fill(null);
+      this.trackers.httpRequest();
+      const verdict = rules.onHttpRequest(this);
+      if (verdict.kind === 'respond') return this.respond(verdict.status, verdict.response);
+      if (verdict.cluster !== null) cluster = runtime.clusters.get(verdict.cluster) ?? null;
+    }
     // Only a body needs holding back until a server connection exists; pausing a socket costs
     // an epoll change, so a body-less request leaves the client readable (see onClientData).
     if (req.chunked || req.contentLength > 0) this.pauseClient();
@@ -169,11 +248,21 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       this.reqDone = true;
     }
     this.clientKeepAlive = req.keepAlive && !this.draining && !this.slot.draining;
-    const cluster = (this.cluster = runtime.cluster);
-    if (cluster === null) return this.reject(503);
+    this.cluster = cluster;
+    if (cluster === null) return this.reject(503, 'SC');
     this.retriesLeft = cluster.config.retries;
     this.avoid = null;
-    this.hash = runtime.keyHash === null ? undefined : runtime.keyHash(this);
+    this.persistent = null;
+    const persistence = cluster.persistence;
+    if (persistence !== null) {
+      if (persistence.cookie !== null) {
+        const decision = (this.cookie ??= new CookieDecision());
+        persistence.cookie.onRequest(req, Date.now(), decision);
+        this.persistent = decision.server;
+      } else this.cookie?.reset();
+      if (this.persistent === null && persistence.stick !== null) this.persistent = stickMatch(cluster, persistence.stick, this);
+    } else this.cookie?.reset();
+    this.hash = this.persistent === null ? cluster.keyHash(this) : undefined;
     this.assignServer();
   }
 
@@ -181,13 +270,15 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
 
   private assignServer(): void {
     const cluster = this.cluster!;
-    const server = cluster.pick(this.hash, this.avoid);
+    const persistent = this.persistent;
+    this.log?.queueStarted();
+    const server = persistent ?? cluster.pick(this.hash, this.avoid);
     // tryTake reserves the slot; with worker threads another thread may just have taken the last
     // one, and requests already waiting in another thread go first.
     if (server === null || cluster.othersWaiting || !server.tryTake()) {
-      if (!cluster.available) return this.reject(503);
-      // Only a hashed request waits for its own server; others take whichever frees first.
-      this.server = cluster.hashed ? server : null;
+      if (!cluster.available && persistent === null) return this.reject(503, 'SC');
+      // Only a hashed or persistent request waits for its own server; others take whichever frees first.
+      this.server = cluster.hashed || persistent !== null ? server : null;
       cluster.enqueue(this);
       this.queueTimer = setTimeout(() => this.onQueueTimeout(), cluster.config.timeouts.queueMs);
       return;
@@ -206,17 +297,22 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   abandon(): void {
     if (this.queueTimer !== null) clearTimeout(this.queueTimer);
     this.queueTimer = null;
-    this.reject(503);
+    this.reject(503, 'SQ');
   }
 
   private onQueueTimeout(): void {
     this.queueTimer = null;
     this.cluster?.dequeue(this);
-    this.reject(503);
+    this.reject(503, 'sQ');
   }
 
   private connect(server: ServerState): void {
     this.server = server;
+    this.lastServer = server;
+    const log = this.log;
+    if (log !== null) log.connectStarted();
+    const stick = this.cluster!.persistence?.stick;
+    if (stick) stickStoreRequest(stick, server, this);
     const idle = this.cluster!.config.httpReuse === 'never' ? null : takeIdle(server, this);
     if (idle !== null) {
       this.conn = idle;
@@ -235,13 +331,16 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     const server = this.server!;
     server.connectErrors++;
     this.releaseServer();
-    if (this.retriesLeft <= 0) return this.reject(503);
+    if (this.retriesLeft <= 0) return this.reject(503, 'SC');
     this.retriesLeft--;
     server.retries++;
+    if (this.log !== null) this.log.retries++;
     const cluster = this.cluster!;
     if (cluster.config.redispatch && this.retriesLeft === 0) {
       server.redispatches++;
       this.avoid = server;
+      this.persistent = null;
+      this.hash = cluster.keyHash(this);
       this.assignServer();
     } else if (server.usable && server.tryTake()) {
       this.holding = true;
@@ -255,6 +354,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     const conn = this.conn!;
     const cluster = this.cluster!;
     conn.uses++;
+    this.log?.requestSent();
     this.state = FORWARDING;
     this.resStarted = false;
     this.resPending = null;
@@ -273,7 +373,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private upstreamHead(cluster: Cluster): string {
     const req = this.req;
     let extra = '';
-    const xff = this.runtime.forwardFor;
+    const xff = this.runtime.forwardFor ?? cluster.forwardFor;
     if (xff !== null && (xff.except === null || !xff.except.matches(this.src))) {
       extra += `${xff.header}: ${stripMappedPrefix(this.src)}\r\nx-forwarded-proto: http\r\nx-forwarded-port: ${this.runtime.config.port}\r\n`;
     }
@@ -302,7 +402,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       this.reqRemaining -= end;
     } else {
       end = this.reqChunks.feed(data, 0, data.length);
-      if (end < 0) return this.reject(400);
+      if (end < 0) return this.reject(400, 'PD');
       if (this.reqChunks.done) this.reqDone = true;
     }
     const flushed = conn.socket.write(end === data.length ? data : data.subarray(0, end));
@@ -322,7 +422,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       return;
     }
     if (this.state !== FORWARDING) return;
-    if (this.resStarted && this.res.status >= 200) {
+    if (this.resStarted && this.resHead.status >= 200) {
       this.forwardResponseBody(data, 0);
       return;
     }
@@ -341,7 +441,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     }
     this.resStarted = true;
     if (end - from > MAX_HEAD_BYTES) return this.badGateway();
-    const res = this.res;
+    const res = this.resHead;
     if (parseResponseHead(buf.toString('latin1', from, end), res) !== null) return this.badGateway();
     if (res.status < 200) {
       if (res.status === 101 && this.req.connUpgrade) return this.startTunnel(buf, end);
@@ -351,6 +451,10 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       if (end < buf.length) this.parseResponse(buf, end);
       return;
     }
+    this.resParsed = true;
+    this.log?.responseReceived();
+    this.adjustResponse();
+    this.status = res.status;
     const req = this.req;
     if (!responseHasBody(res.status, req.method)) this.resBody = BODY_NONE;
     else if (res.chunked && !res.otherEncoding) {
@@ -365,24 +469,43 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     if (this.draining || this.slot.draining) this.clientKeepAlive = false;
     const client = this.client;
     if (this.resBody === BODY_NONE) {
-      client.write(this.clientHead(), 'latin1');
+      this.writeHead(client);
       if (end < buf.length) this.conn!.destroy(); // bytes after a body-less response: out of sync
       return this.finishResponse();
     }
     if (end === buf.length) {
-      client.write(this.clientHead(), 'latin1');
+      this.writeHead(client);
       return;
     }
     // Head and the first body bytes leave in one writev.
     client.cork();
-    client.write(this.clientHead(), 'latin1');
+    this.writeHead(client);
     this.forwardResponseBody(buf, end);
     client.uncork();
   }
 
+  /** Persistence and http-response rules on the server's response head, before anything of it is sent. */
+  private adjustResponse(): void {
+    const cluster = this.cluster!;
+    const server = this.server!;
+    const persistence = cluster.persistence;
+    if (persistence !== null) {
+      if (persistence.stick !== null) stickStoreResponse(persistence.stick, server, this);
+      // A head that cannot take the cookie (at the header limit) is sent without it.
+      if (persistence.cookie !== null && this.cookie !== null) persistence.cookie.onResponse(this.resHead, server, this.cookie, Date.now());
+    }
+    this.runtime.rules?.onHttpResponse(this);
+  }
+
+  private writeHead(client: net.Socket): void {
+    const head = this.clientHead();
+    this.bytesOut += head.length;
+    client.write(head, 'latin1');
+  }
+
   /** The head to send the client: the server's, with our connection management. */
   private clientHead(): string {
-    const res = this.res;
+    const res = this.resHead;
     const req = this.req;
     let extra = '';
     if (!this.clientKeepAlive) extra = 'connection: close\r\n';
@@ -406,14 +529,17 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       if (this.dechunk) this.resChunks.onData = (b, s, e) => void this.client.write(b.subarray(s, e));
       end = this.resChunks.feed(data, start, data.length);
       this.resChunks.onData = null;
-      if (end < 0) return this.abortBoth();
+      if (end < 0) return this.abortBoth('SD');
       done = this.resChunks.done;
       if (this.dechunk) {
         if (done) this.finishResponse();
         return;
       }
     }
-    if (end > start) flushed = this.client.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+    if (end > start) {
+      this.bytesOut += end - start;
+      flushed = this.client.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+    }
     if (done) {
       if (end < data.length) this.conn!.destroy(); // the server sent more than it declared
       this.finishResponse();
@@ -429,10 +555,11 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     const server = this.server!;
     conn.socket.resume();
     const reusable =
-      this.reqDone && this.res.keepAlive && this.resBody !== BODY_CLOSE && this.cluster!.config.httpReuse !== 'never' && server.usable;
+      this.reqDone && this.resHead.keepAlive && this.resBody !== BODY_CLOSE && this.cluster!.config.httpReuse !== 'never' && server.usable;
     this.conn = null;
     if (reusable) conn.release();
     else conn.destroy();
+    this.endTransaction('--');
     this.releaseServer();
     if (!this.clientKeepAlive || this.clientEnded) {
       this.state = CLOSED;
@@ -453,8 +580,9 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
 
   private startTunnel(buf: Buffer, end: number): void {
     this.state = TUNNEL;
+    this.status = 101;
     const conn = this.conn!;
-    this.client.write(this.res.text, 'latin1');
+    this.client.write(this.resHead.text, 'latin1');
     if (end < buf.length) this.client.write(buf.subarray(end));
     const tunnelMs = this.cluster!.config.timeouts.tunnelMs ?? this.runtime.config.timeouts.tunnelMs;
     if (tunnelMs !== null) {
@@ -483,7 +611,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       this.client.end();
       return;
     }
-    if (this.state === FORWARDING && this.resBody === BODY_CLOSE && this.resStarted && this.res.status >= 200) {
+    if (this.state === FORWARDING && this.resBody === BODY_CLOSE && this.resStarted && this.resHead.status >= 200) {
       return this.finishResponse();
     }
     this.onUpstreamGone();
@@ -512,9 +640,9 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       }
       this.server!.responseErrors++;
       this.releaseServer();
-      return this.reject(502);
+      return this.reject(502, 'SH');
     }
-    this.abortBoth();
+    this.abortBoth('SD');
   }
 
   onUpstreamTimeout(): void {
@@ -525,9 +653,9 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
       this.conn?.destroy();
       this.conn = null;
       this.releaseServer();
-      return this.reject(504);
+      return this.reject(504, 'sH');
     }
-    this.abortBoth();
+    this.abortBoth('sD');
   }
 
   // ---- client events -----------------------------------------------------------------------
@@ -542,7 +670,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   private onClientTimeout(): void {
     if (this.state === IDLE) {
       if (this.pending === null) this.close();
-      else this.reject(408);
+      else this.reject(408, 'cR');
       return;
     }
     // While the server works on a complete request, only the server timeout applies.
@@ -552,7 +680,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
 
   private onRequestTimeout(): void {
     this.requestTimer = null;
-    if (this.state === IDLE) this.reject(408);
+    if (this.state === IDLE) this.reject(408, 'cR');
   }
 
   // ---- endings -----------------------------------------------------------------------------
@@ -566,23 +694,63 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
     }
   }
 
-  /** Answers with one of our own responses and closes the connection. */
-  private reject(status: number): void {
+  /** Answers with one of our own responses and closes the connection; `termination` is HAProxy's %ts. */
+  private reject(status: number, termination: string): void {
     if (this.state === CLOSED) return;
     this.cleanupUpstream();
     this.state = CLOSED;
     this.pending = null;
-    this.client.end(cannedResponse(status));
+    this.status = status;
+    const response = cannedResponse(status);
+    this.bytesOut = response.length;
+    this.endTransaction(termination);
+    this.client.end(response);
+  }
+
+  /** A deny, return or redirect rule answered the request (a complete response, latin1). */
+  private respond(status: number, response: string): void {
+    this.cleanupUpstream();
+    this.state = CLOSED;
+    this.pending = null;
+    this.status = status;
+    this.bytesOut = response.length;
+    // HAProxy: P (proxy) for a deny, L (local) for a response it made up on purpose.
+    this.endTransaction(status === 403 || status === 429 ? 'PR' : 'LR');
+    this.client.end(response, 'latin1');
   }
 
   private badGateway(): void {
     this.server!.responseErrors++;
-    this.reject(502);
+    this.reject(502, 'SH');
   }
 
   /** Mid-response failure: nothing sensible can be told to the client, so both sides are cut. */
-  private abortBoth(): void {
+  private abortBoth(termination: string): void {
+    this.endTransaction(termination);
     this.destroy();
+  }
+
+  /**
+   * The current request is over, however it ended: stick counters learn its outcome and let go,
+   * and the access log gets its line. Called once per request (inTransaction guards it).
+   */
+  private endTransaction(termination: string): void {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    const trackers = this.trackers;
+    if (trackers.active) {
+      if (this.status >= 400 && this.status < 500) trackers.httpError();
+      if (this.bytesOut > 0) trackers.bytesOut(this.bytesOut);
+      trackers.release();
+    }
+    const log = this.log;
+    const runtime = this.runtime;
+    if (log !== null && runtime.accessLog !== null && runtime.rules?.log) {
+      const cookie = this.cluster?.persistence?.cookie ? (this.cookie?.request ?? 'N') + (this.cookie?.response ?? 'N') : '--';
+      const record = log.finish(this, termination + cookie, this.status, this.bytesOut, this.cluster, this.lastServer);
+      record.actconn = record.feconn = this.slot.sessions.size;
+      runtime.accessLog(runtime.rules.log(this, record));
+    }
   }
 
   private cleanupUpstream(): void {
@@ -609,6 +777,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session {
   }
 
   destroy(): void {
+    if (this.inTransaction) this.endTransaction(this.state === TUNNEL ? '--' : 'CD');
     if (this.state !== CLOSED) this.cleanupUpstream();
     this.state = CLOSED;
     this.slot.closed(this);

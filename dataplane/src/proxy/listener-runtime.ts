@@ -3,22 +3,30 @@
  * a keep-alive connection picks up the new configuration at its next request.
  */
 import type { ir } from '@switchyard/api';
+import type { CompiledRules } from '../rules/compile.ts';
+import type { StickTableLookup } from '../stick/types.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { CidrMatcher } from './cidr.ts';
 
-export interface ListenerRuntime {
-  readonly config: ir.Listener;
-  readonly cluster: Cluster | null;
-  /** X-Forwarded-For: header name and the networks exempted, from the Frontend or else the Backend. */
-  readonly forwardFor: { header: string; except: CidrMatcher | null } | null;
-  /** The 32-bit hash of a request's balancing key, or null when the algorithm does not hash. */
-  readonly keyHash: ((source: KeySource) => number | undefined) | null;
+export interface ForwardFor {
+  header: string;
+  /** The networks whose clients do not get the header. */
+  except: CidrMatcher | null;
 }
 
-export interface KeySource {
-  readonly src: string;
-  readonly target: string;
-  header(nameLower: string): string | undefined;
+export interface ListenerRuntime {
+  readonly config: ir.Listener;
+  /** The default Backend's cluster (defaultCluster), or null. */
+  readonly cluster: Cluster | null;
+  /** Every cluster of the snapshot, by name: use_backend picks among them. */
+  readonly clusters: ReadonlyMap<string, Cluster>;
+  /** The Frontend's X-Forwarded-For; when null, the chosen cluster's (Backend's) applies. */
+  readonly forwardFor: ForwardFor | null;
+  /** The Frontend's compiled rules, use_backend and log format; null when it has none (the fast path). */
+  readonly rules: CompiledRules | null;
+  readonly tables: StickTableLookup;
+  /** Writes one access log line; null when the Frontend has no log format. */
+  readonly accessLog: ((line: string) => void) | null;
 }
 
 /** A listening socket's live state; outlives snapshots while its address, port and mode stay. */

@@ -1,17 +1,25 @@
 /**
- * One client connection in TCP mode: balance, connect (with retries and redispatch), then move
- * bytes both ways with backpressure until either side closes. Half-closes are passed through.
+ * One client connection in TCP mode: tcp-request rules and use_backend, persistence (stick on
+ * src), balance, connect (with retries and redispatch), then move bytes both ways with
+ * backpressure until either side closes. Half-closes are passed through. Stick counters tracked
+ * by tcp-request rules stay tracked for the whole connection.
  */
 import type net from 'node:net';
+import type { KeySource } from '../lb/hash-key.ts';
+import type { Transaction } from '../rules/transaction.ts';
+import { SessionTrackers } from '../stick/trackers.ts';
+import type { StickTableLookup } from '../stick/types.ts';
 import type { Cluster, Waiter } from '../upstream/cluster.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { UpstreamConn, type UpstreamUser } from '../upstream/upstream-conn.ts';
-import type { KeySource, ListenerSlot, Session } from './listener-runtime.ts';
+import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
+import { stickMatch, stickStoreRequest } from './persistence.ts';
 
-export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
+export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Transaction {
   private readonly client: net.Socket;
   private readonly slot: ListenerSlot;
-  private readonly cluster: Cluster | null;
+  private readonly runtime: ListenerRuntime;
+  private cluster: Cluster | null = null;
   private conn: UpstreamConn | null = null;
   private pending: Buffer[] = [];
   private connected = false;
@@ -19,18 +27,29 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
   private retriesLeft: number;
   private avoid: ServerState | null = null;
   private queueTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly hash: number | undefined;
+  private hash: number | undefined = undefined;
+  /** The server a stick entry names, or null: balance. */
+  private persistent: ServerState | null = null;
+  private bytesOut = 0;
   server: ServerState | null = null;
   queued = false;
   readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly ssl = false;
+  readonly sni = '';
   readonly target = '';
+  readonly trackers = new SessionTrackers();
 
   constructor(client: net.Socket, slot: ListenerSlot) {
     this.client = client;
     this.slot = slot;
-    const runtime = slot.runtime;
-    this.cluster = runtime.cluster;
+    const runtime = (this.runtime = slot.runtime);
     this.src = client.remoteAddress ?? '';
+    this.srcPort = client.remotePort ?? 0;
+    this.dst = client.localAddress ?? '';
+    this.dstPort = client.localPort ?? 0;
     slot.sessions.add(this);
     client.setNoDelay(true);
     client.setTimeout(runtime.config.timeouts.tunnelMs ?? runtime.config.timeouts.clientMs);
@@ -40,10 +59,35 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
     client.on('close', () => this.destroy());
     client.on('timeout', () => this.destroy());
     client.on('drain', () => this.conn?.socket.resume());
-    this.retriesLeft = this.cluster?.config.retries ?? 0;
-    this.hash = runtime.keyHash === null ? undefined : runtime.keyHash(this);
-    if (this.cluster === null) this.destroy();
-    else this.assignServer();
+    this.retriesLeft = 0;
+    let cluster = runtime.cluster;
+    const rules = runtime.rules;
+    if (rules !== null) {
+      if (rules.onTcpRequest(this) === 'reject') {
+        this.destroy();
+        return;
+      }
+      const chosen = rules.useBackend(this);
+      if (chosen !== null) cluster = runtime.clusters.get(chosen) ?? null;
+    }
+    this.cluster = cluster;
+    if (cluster === null) {
+      this.destroy();
+      return;
+    }
+    this.retriesLeft = cluster.config.retries;
+    const stick = cluster.persistence?.stick ?? null;
+    if (stick !== null) this.persistent = stickMatch(cluster, stick, this);
+    this.hash = this.persistent === null ? cluster.keyHash(this) : undefined;
+    this.assignServer();
+  }
+
+  get frontend(): string {
+    return this.runtime.config.frontend;
+  }
+
+  get tables(): StickTableLookup {
+    return this.runtime.tables;
   }
 
   header(): undefined {
@@ -63,11 +107,12 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
 
   private assignServer(): void {
     const cluster = this.cluster!;
-    const server = cluster.pick(this.hash, this.avoid);
+    const persistent = this.persistent;
+    const server = persistent ?? cluster.pick(this.hash, this.avoid);
     // As in http-session.ts: reserve the slot, and queue behind requests waiting in other threads.
     if (server === null || cluster.othersWaiting || !server.tryTake()) {
-      if (!cluster.available) return this.destroy();
-      this.server = cluster.hashed ? server : null;
+      if (!cluster.available && persistent === null) return this.destroy();
+      this.server = cluster.hashed || persistent !== null ? server : null;
       cluster.enqueue(this);
       this.queueTimer = setTimeout(() => {
         this.queueTimer = null;
@@ -83,6 +128,8 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
     if (this.queueTimer !== null) clearTimeout(this.queueTimer);
     this.queueTimer = null;
     this.server = server;
+    const stick = this.cluster!.persistence?.stick;
+    if (stick) stickStoreRequest(stick, server, this);
     this.conn = new UpstreamConn(server, this, this.cluster!.config.timeouts.connectMs);
   }
 
@@ -99,6 +146,7 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
   }
 
   onUpstreamData(data: Buffer): void {
+    this.bytesOut += data.length;
     if (!this.client.write(data)) this.conn?.socket.pause();
   }
 
@@ -140,6 +188,8 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
     if (this.cluster!.config.redispatch && this.retriesLeft === 0) {
       server.redispatches++;
       this.avoid = server;
+      this.persistent = null;
+      this.hash = this.cluster!.keyHash(this);
       this.assignServer();
     } else if (server.tryTake()) this.grant(server);
     else this.assignServer();
@@ -157,6 +207,10 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session {
     const server = this.server;
     this.server = null;
     if (server !== null && conn !== null) server.drop();
+    if (this.trackers.active) {
+      if (this.bytesOut > 0) this.trackers.bytesOut(this.bytesOut);
+      this.trackers.release();
+    }
     this.client.destroy();
   }
 }

@@ -7,10 +7,13 @@ import type { ir } from '@switchyard/api';
 import type { Clock } from '../clock.ts';
 import { HealthChecker } from '../health/checker.ts';
 import type { Logger } from '../logger.ts';
-import { hashRequestKey } from '../lb/hash-key.ts';
 import { createAlgorithm, algorithms } from '../lb/registry.ts';
+import { CookiePersistence } from '../persistence/cookie.ts';
 import { parseCidr } from '../proxy/cidr.ts';
-import type { KeySource, ListenerRuntime } from '../proxy/listener-runtime.ts';
+import type { ForwardFor, ListenerRuntime } from '../proxy/listener-runtime.ts';
+import { compileRules, type CompiledRules } from '../rules/compile.ts';
+import { compileSample } from '../rules/sample.ts';
+import type { StagedTables, StickTables } from '../stick/replication.ts';
 import { Cluster } from '../upstream/cluster.ts';
 import { ServerState, serverIdentity } from '../upstream/server-state.ts';
 
@@ -18,6 +21,12 @@ export interface RuntimeDeps {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /** The data plane's stick tables: long-lived, carried across snapshots by name. */
+  stickTables: StickTables;
+}
+
+function forwardFor(config: ir.ForwardFor | null): ForwardFor | null {
+  return config === null ? null : { header: config.header, except: config.except === null ? null : parseCidr(config.except) };
 }
 
 export class Runtime {
@@ -30,14 +39,19 @@ export class Runtime {
   private readonly reconfigure: [ServerState, ir.Server][];
   private readonly checkKeys: Map<string, { server: ServerState; check: ir.HealthCheck }>;
 
+  /** The snapshot's stick tables, made live (StickTables.commit) with the runtime. */
+  private readonly tables: StagedTables;
+
   constructor(
     snapshot: ir.Snapshot,
     clusters: Map<string, Cluster>,
     listeners: Map<string, ListenerRuntime>,
     reconfigure: [ServerState, ir.Server][],
     checkKeys: Map<string, { server: ServerState; check: ir.HealthCheck }>,
+    tables: StagedTables,
   ) {
     this.snapshot = snapshot;
+    this.tables = tables;
     this.clusters = clusters;
     this.listeners = listeners;
     this.reconfigure = reconfigure;
@@ -47,6 +61,7 @@ export class Runtime {
 
   /** Makes this runtime live: servers take their new settings and owners, checkers start or stop. */
   commit(previous: Runtime | null, deps: RuntimeDeps): void {
+    deps.stickTables.commit(this.tables);
     for (const [server, config] of this.reconfigure) server.reconfigure(config);
     for (const [key, { server, check }] of this.checkKeys) {
       const kept = previous?.checkers.get(key);
@@ -112,22 +127,61 @@ export function buildRuntime(snapshot: ir.Snapshot, previous: Runtime | null, de
     }
     const primary = createAlgorithm(config.balance, deps.random);
     const backup = config.allBackups ? createAlgorithm(config.balance, deps.random) : null;
-    clusters.set(config.name, new Cluster(config, servers, primary, backup, factory.hashed));
+    const cluster = new Cluster(config, servers, primary, backup, factory.hashed);
+    cluster.forwardFor = forwardFor(config.forwardFor);
+    clusters.set(config.name, cluster);
   }
 
+  // Tables are staged: a new table exists only for this runtime until commit, so a snapshot that
+  // fails below leaves the live tables as they were.
+  const tables = deps.stickTables.stage(snapshot.stickTables);
+  for (const cluster of clusters.values()) {
+    const { cookie, stick } = cluster.config;
+    if (cookie === null && stick === null) continue;
+    let stickRuntime = null;
+    if (stick !== null) {
+      const table = tables.get(stick.table);
+      if (table === undefined) throw new Error(`cluster ${cluster.name}: unknown stick table ${stick.table}`);
+      const context = { tables };
+      stickRuntime = {
+        on: compileSample(stick.on, context, 'http-request'),
+        storeResponse: stick.storeResponse === null ? null : compileSample(stick.storeResponse, context, 'http-response'),
+        table,
+      };
+    }
+    cluster.persistence = { cookie: cookie === null ? null : new CookiePersistence(cookie, cluster.servers, cluster.config.redispatch), stick: stickRuntime };
+  }
+
+  const clusterNames = new Set(clusters.keys());
+  const compiled = new Map<string, CompiledRules>();
   const listeners = new Map<string, ListenerRuntime>();
   for (const config of snapshot.listeners) {
     const cluster = config.defaultCluster === null ? null : (clusters.get(config.defaultCluster) ?? null);
     if (config.defaultCluster !== null && cluster === null) throw new Error(`listener ${config.name}: unknown cluster ${config.defaultCluster}`);
     if (cluster !== null && cluster.config.mode !== config.mode) throw new Error(`listener ${config.name}: mode ${config.mode} but cluster ${cluster.name} is ${cluster.config.mode}`);
-    const xff = config.forwardFor ?? cluster?.config.forwardFor ?? null;
-    const balance = cluster?.config.balance;
+    // A Frontend's listeners (one per bind) share its compiled rules.
+    let rules: CompiledRules | null = null;
+    if (config.rules !== null) {
+      rules = compiled.get(config.frontend) ?? null;
+      if (rules === null) {
+        try {
+          rules = compileRules(config.rules, { tables, clusters: clusterNames });
+        } catch (err) {
+          throw new Error(`frontend ${config.frontend}: ${(err as Error).message}`, { cause: err });
+        }
+        compiled.set(config.frontend, rules);
+      }
+    }
+    const access = rules?.log ? deps.logger.child({ log: 'access', frontend: config.frontend }) : null;
     listeners.set(config.name, {
       config,
       cluster,
-      forwardFor: xff === null ? null : { header: xff.header, except: xff.except === null ? null : parseCidr(xff.except) },
-      keyHash: cluster !== null && cluster.hashed && balance ? (source: KeySource) => hashRequestKey(balance, source) : null,
+      clusters,
+      forwardFor: forwardFor(config.forwardFor),
+      rules,
+      tables,
+      accessLog: access === null ? null : (line: string) => access.info(line),
     });
   }
-  return new Runtime(snapshot, clusters, listeners, reconfigure, checkKeys);
+  return new Runtime(snapshot, clusters, listeners, reconfigure, checkKeys, tables);
 }

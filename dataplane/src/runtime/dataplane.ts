@@ -9,7 +9,13 @@
  * With `workers` > 1 the listening sockets and the proxying live in worker threads and this
  * object is their main thread (workers/coordinator.ts): it keeps the authoritative runtime and the
  * health checks, and `apply` prepares and commits every worker before it answers.
+ *
+ * Stick tables: `stickTables` is the data plane's one long-lived set of tables, which the runtime
+ * builder applies each snapshot's definitions to. With one thread the request path uses it; with
+ * workers each worker has its own and this one, in the main thread, holds the merged view of all
+ * of them and of the peers. `replica` (workers/stick-relay.ts) is what a peer mesh replicates.
  */
+import { hostname } from 'node:os';
 import type { ir, ServerHealth } from '@switchyard/api';
 import { systemClock, type Clock } from '../clock.ts';
 import type { HealthChecker } from '../health/checker.ts';
@@ -17,11 +23,22 @@ import type { Logger } from '../logger.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { buildRuntime, type Runtime, type RuntimeDeps } from './build-runtime.ts';
 import { Listener, listenerKey } from './listener.ts';
+import { newInstanceId, originOf } from '../peers/origin.ts';
+import { StickTables } from '../stick/replication.ts';
+import { wallClock } from '../stick/wall-clock.ts';
 import { WorkerPool } from '../workers/coordinator.ts';
+import { StickRelay } from '../workers/stick-relay.ts';
 
 export type ApplyResult = { ok: true } | { ok: false; error: string };
 
 export class Dataplane {
+  /** The stick tables (see above); the runtime builder applies each snapshot's definitions to them. */
+  readonly stickTables: StickTables;
+  /** The stick tables as a peer mesh replicates them. */
+  readonly replica: StickRelay;
+  /** This data plane's name, and its process instance (a restart is a new one): stick-table origins are `node/instance/thread`. */
+  readonly node: string;
+  readonly instance: string;
   private runtime: Runtime | null = null;
   private readonly listeners = new Map<string, Listener>();
   private readonly deps: RuntimeDeps;
@@ -46,12 +63,33 @@ export class Dataplane {
    * `workers`: proxy threads (default 1: this thread does everything). With more, each worker
    * has its own sockets on the same ports (SO_REUSEPORT) and `random` applies to the main thread only;
    * `workerExecArgv` are Node options for the worker threads (default: the process's).
+   * `node`: this data plane's name in the fleet (default the host name); `instance`: this
+   * process's stick-table instance id (default a random one); `stickFlushMs`: how often stick-table
+   * changes are taken for the other threads and peers (default 10).
    */
-  constructor(options: { logger: Logger; clock?: Clock; random?: () => number; workers?: number; workerExecArgv?: string[] }) {
-    this.deps = { logger: options.logger, clock: options.clock ?? systemClock, random: options.random ?? Math.random };
+  constructor(options: {
+    logger: Logger;
+    clock?: Clock;
+    random?: () => number;
+    workers?: number;
+    workerExecArgv?: string[];
+    node?: string;
+    instance?: string;
+    stickFlushMs?: number;
+  }) {
     const workers = options.workers ?? 1;
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be an integer >= 1, not ${workers}`);
-    if (workers > 1) this.pool = new WorkerPool({ workers, logger: options.logger, deps: this.deps, execArgv: options.workerExecArgv });
+    this.node = options.node ?? hostname();
+    this.instance = options.instance ?? newInstanceId();
+    // Main thread's origin with workers (it only merges), else the one thread's.
+    this.stickTables = new StickTables(originOf(this.node, this.instance, workers > 1 ? 'main' : 0), wallClock);
+    this.deps = { logger: options.logger, clock: options.clock ?? systemClock, random: options.random ?? Math.random, stickTables: this.stickTables };
+    if (workers > 1) {
+      const origins = Array.from({ length: workers }, (_, i) => originOf(this.node, this.instance, i));
+      this.pool = new WorkerPool({ workers, logger: options.logger, deps: this.deps, execArgv: options.workerExecArgv, origins, stickFlushMs: options.stickFlushMs });
+    }
+    this.replica = new StickRelay({ tables: this.stickTables, workers: this.pool, logger: options.logger.child({ component: 'stick-relay' }), flushMs: options.stickFlushMs });
+    if (this.pool !== null) this.pool.onStick = (worker, update) => this.replica.fromWorker(worker, update);
   }
 
   /** The snapshot being served, or null before the first successful apply. */
@@ -67,6 +105,12 @@ export class Dataplane {
   }
 
   private async applyNow(snapshot: ir.Snapshot): Promise<ApplyResult> {
+    const result = await this.applyRuntime(snapshot);
+    if (result.ok) this.replica.applied(snapshot.stickTables ?? []);
+    return result;
+  }
+
+  private async applyRuntime(snapshot: ir.Snapshot): Promise<ApplyResult> {
     if (this.pool !== null) {
       const outcome = await this.pool.apply(snapshot, this.runtime);
       if (!outcome.ok) return { ok: false, error: outcome.error };
@@ -187,6 +231,7 @@ export class Dataplane {
 
   async close(): Promise<void> {
     await this.applying;
+    this.replica.close();
     if (this.pool !== null) {
       await this.pool.close();
       this.runtime?.stop();

@@ -5,6 +5,10 @@
  */
 import type { ir } from '@switchyard/api';
 import type { Algorithm } from '../lb/algorithm.ts';
+import { hashRequestKey } from '../lb/hash-key.ts';
+import type { KeySource } from '../lb/hash-key.ts';
+import type { CidrMatcher } from '../proxy/cidr.ts';
+import type { ClusterPersistence } from '../proxy/persistence.ts';
 import type { ServerOwner, ServerState } from './server-state.ts';
 
 /** A request waiting for a slot. `server` is set when it must wait for that server (hashing). */
@@ -51,6 +55,11 @@ export class Cluster implements ServerOwner {
    */
   sharedLoads = false;
   private readonly seen: number[] = [];
+  /** The Backend's X-Forwarded-For (used when the Frontend has none); set by the runtime builder. */
+  forwardFor: { header: string; except: CidrMatcher | null } | null = null;
+  /** Session persistence, set by the runtime builder: see proxy/persistence.ts. */
+  persistence: ClusterPersistence | null = null;
+  private readonly byId = new Map<number, ServerState>();
 
   constructor(config: ir.Cluster, servers: readonly ServerState[], primary: Algorithm, backup: Algorithm | null, hashed: boolean) {
     this.config = config;
@@ -60,6 +69,21 @@ export class Cluster implements ServerOwner {
     this.backup = backup;
     this.backups = servers.filter((s) => s.config.backup);
     this.hashed = hashed;
+    for (const server of servers) this.byId.set(stickId(server.name), server);
+  }
+
+  /** The 32-bit hash of a request's balancing key, or undefined when the algorithm does not hash. */
+  keyHash(source: KeySource): number | undefined {
+    return this.hashed ? hashRequestKey(this.config.balance, source) : undefined;
+  }
+
+  /**
+   * A server by the id stick tables store for it (stickId). HAProxy stores the server's position
+   * (puid), which points at another server when servers are reordered, as Service endpoints are;
+   * a hash of the server's name survives that and is the same in every data plane.
+   */
+  serverByStickId(id: number): ServerState | undefined {
+    return this.byId.get(id);
   }
 
   /** Takes ownership of the servers: called once, when this cluster's snapshot goes live. */
@@ -219,4 +243,14 @@ export class Cluster implements ServerOwner {
       waiter.grant(server);
     }
   }
+}
+
+/** The id a stick table stores for a server: FNV-1a of its name, as a positive 31-bit integer (0 means none). */
+export function stickId(serverName: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < serverName.length; i++) {
+    h ^= serverName.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 1) || 1;
 }

@@ -16,6 +16,8 @@
  *   to the worker that holds the request.
  * - Shared memory slots (shared-memory.ts): allocated here for new servers, clusters and
  *   listeners, freed once every worker committed the snapshot that removed them.
+ * - Stick tables: each worker posts its changes (`stick`); `onStick` (the StickRelay) merges them
+ *   here and `postStick` forwards them to the other workers.
  */
 import { Worker } from 'node:worker_threads';
 import type { ir } from '@switchyard/api';
@@ -24,6 +26,7 @@ import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/build-r
 import { listenerKey } from '../runtime/listener.ts';
 import type { Cluster, Waiter } from '../upstream/cluster.ts';
 import { SERVER_COUNTERS, type ServerOwner, type ServerState } from '../upstream/server-state.ts';
+import type { StickUpdate } from '../stick/replication.ts';
 import type { FromWorker, ServerStateTuple, Slots, ToWorker, WorkerInit } from './protocol.ts';
 import { SharedMemory, SlotAllocator } from './shared-memory.ts';
 import { shareServer, stateOf, unshareServer, usesLoads } from './sharing.ts';
@@ -85,16 +88,35 @@ export class WorkerPool {
   private readonly waiters = new Map<string, RemoteWaiter>();
   /** While the main runtime commits, messages wait here so that workers see their commit first. */
   private held: [Thread | null, ToWorker][] | null = null;
+  /** A worker's stick-table changes (set by the StickRelay). */
+  onStick: ((worker: number, update: StickUpdate) => void) | null = null;
 
-  /** `execArgv`: Node options for the worker threads (default: the process's), e.g. `--cpu-prof`. */
-  constructor(options: { workers: number; logger: Logger; deps: RuntimeDeps; execArgv?: string[] }) {
+  /**
+   * `execArgv`: Node options for the worker threads (default: the process's), e.g. `--cpu-prof`;
+   * `origins`: each worker's stick-table origin, by index; `stickFlushMs`: how often workers post their changes.
+   */
+  constructor(options: {
+    workers: number;
+    logger: Logger;
+    deps: RuntimeDeps;
+    execArgv?: string[];
+    origins: readonly string[];
+    stickFlushMs?: number;
+  }) {
     this.workers = options.workers;
     this.deps = options.deps;
     this.log = options.logger;
     this.memory = SharedMemory.create(options.workers);
     this.slots = new SlotAllocator(this.memory);
     const logBindings = typeof options.logger.bindings === 'function' ? options.logger.bindings() : {};
-    const init = (index: number): WorkerInit => ({ index, buffers: this.memory.buffers, logLevel: options.logger.level, logBindings });
+    const init = (index: number): WorkerInit => ({
+      index,
+      buffers: this.memory.buffers,
+      logLevel: options.logger.level,
+      logBindings,
+      origin: options.origins[index]!,
+      stickFlushMs: options.stickFlushMs ?? 10,
+    });
     this.threads = Array.from({ length: options.workers }, (_, i) => new Thread(i, init(i), options.execArgv, (thread, message) => this.onMessage(thread, message)));
     for (const thread of this.threads) {
       thread.worker.on('error', (err) => this.fatal(thread, err));
@@ -283,6 +305,16 @@ export class WorkerPool {
     else for (const t of this.threads) t.send(message);
   }
 
+  /** Stick-table updates to every worker but `except`. */
+  postStick(updates: StickUpdate[], except: number | null): void {
+    if (updates.length === 0) return;
+    for (const t of this.threads) if (t.index !== except) this.send(t, { t: 'stick', updates });
+  }
+
+  postDropOrigin(origin: string): void {
+    this.send(null, { t: 'stick-drop', origin });
+  }
+
   broadcastState(server: ServerState): void {
     this.send(null, { t: 'server', state: stateOf(server) });
   }
@@ -313,6 +345,9 @@ export class WorkerPool {
         return;
       case 'admit':
         for (const t of this.threads) if (t !== thread) t.send(message);
+        return;
+      case 'stick':
+        this.onStick?.(thread.index, message.update);
         return;
       default:
         thread.reply(message);

@@ -5,6 +5,7 @@
  * that refers to it.
  */
 import type { ir } from '@switchyard/api';
+import type { StickUpdate } from '../stick/replication.ts';
 import type { AdminState } from '../upstream/server-state.ts';
 import type { SharedBuffers } from './shared-memory.ts';
 
@@ -14,6 +15,10 @@ export interface WorkerInit {
   buffers: SharedBuffers;
   logLevel: string;
   logBindings: Record<string, unknown>;
+  /** The worker's stick-table origin (peers/origin.ts). */
+  origin: string;
+  /** How often the worker posts its stick-table changes, when there are any. */
+  stickFlushMs: number;
 }
 
 /** A server's state as the main thread decided it: health checks, admin state, slow start. */
@@ -42,6 +47,10 @@ export type ToWorker =
   | { t: 'abandon'; id: number }
   /** A listener's session slot freed in another thread. */
   | { t: 'admit'; admitted: number }
+  /** Stick-table states to merge: another worker's changes, peers' updates, or the main thread's full state. */
+  | { t: 'stick'; updates: StickUpdate[] }
+  /** A stick-table writer is gone (a peer process): its connections no longer count. */
+  | { t: 'stick-drop'; origin: string }
   /** Stop accepting, let sessions finish; answer `closed`. */
   | { t: 'close' };
 
@@ -59,4 +68,6 @@ export type FromWorker =
   | { t: 'freed'; cluster: string }
   /** A session slot of a listener freed while connections wait in another thread. */
   | { t: 'admit'; admitted: number }
+  /** This worker's stick-table changes since its last post (its own origin, every table). */
+  | { t: 'stick'; update: StickUpdate }
   | { t: 'closed' };

@@ -8,7 +8,10 @@
  * - health, admin state and weights come from the main thread (`server` messages, and with each
  *   commit), since checks and slow start run there only (sharing.ts, followerSnapshot);
  * - in-flight counts and session counts live in shared memory (shared-memory.ts);
- * - requests that must wait for a server slot wait in the main thread's queue (QueueClient).
+ * - requests that must wait for a server slot wait in the main thread's queue (QueueClient);
+ * - stick tables are the worker's own (`stickTables`, its own origin): it posts its changes to the
+ *   main thread every `stickFlushMs` when there are any, and merges what the main thread relays
+ *   (the other workers' changes, peers' updates, the full state after a snapshot changed the tables).
  */
 import type { Logger } from '../logger.ts';
 import { systemClock } from '../clock.ts';
@@ -16,6 +19,8 @@ import { buildRuntime, type Runtime, type RuntimeDeps } from '../runtime/build-r
 import { Listener, listenerKey } from '../runtime/listener.ts';
 import type { Cluster, SharedQueue, Waiter } from '../upstream/cluster.ts';
 import type { ServerState } from '../upstream/server-state.ts';
+import { StickTables } from '../stick/replication.ts';
+import { wallClock } from '../stick/wall-clock.ts';
 import type { FromWorker, ServerStateTuple, Slots, ToWorker } from './protocol.ts';
 import type { SharedMemory } from './shared-memory.ts';
 import { follow, followerSnapshot, shareServer, unshareServer, usesLoads } from './sharing.ts';
@@ -32,6 +37,8 @@ interface Prepared {
 type Post = (message: FromWorker) => void;
 
 export class WorkerPlane {
+  /** This worker's stick tables (the request path's); the runtime builder applies each snapshot's. */
+  readonly stickTables: StickTables;
   private readonly memory: SharedMemory;
   private readonly index: number;
   private readonly post: Post;
@@ -43,13 +50,21 @@ export class WorkerPlane {
   /** Live servers by identity. */
   private servers = new Map<string, ServerState>();
   private pending: Prepared | null = null;
+  private readonly stickFlushMs: number;
+  /** Posts stick-table changes while the snapshot has tables. */
+  private stickFlush: ReturnType<typeof setInterval> | null = null;
+  private readonly stickSweep: ReturnType<typeof setInterval>;
 
-  constructor(options: { memory: SharedMemory; index: number; post: Post; logger: Logger }) {
+  constructor(options: { memory: SharedMemory; index: number; post: Post; logger: Logger; origin: string; stickFlushMs?: number }) {
     this.memory = options.memory;
     this.index = options.index;
     this.post = options.post;
-    this.deps = { logger: options.logger, clock: systemClock, random: Math.random };
+    this.stickTables = new StickTables(options.origin, wallClock);
+    this.deps = { logger: options.logger, clock: systemClock, random: Math.random, stickTables: this.stickTables };
     this.queue = new QueueClient(options.memory.counts, options.post);
+    this.stickFlushMs = options.stickFlushMs ?? 10;
+    this.stickSweep = setInterval(() => this.stickTables.sweep(), 1000);
+    this.stickSweep.unref();
   }
 
   async handle(message: ToWorker): Promise<void> {
@@ -74,6 +89,12 @@ export class WorkerPlane {
         return this.queue.abandon(message.id);
       case 'admit':
         this.byAdmittedSlot.get(message.admitted)?.admitWaiting();
+        return;
+      case 'stick':
+        for (const update of message.updates) this.stickTables.merge(update);
+        return;
+      case 'stick-drop':
+        this.stickTables.dropOrigin(message.origin);
         return;
       case 'close':
         await this.close();
@@ -175,6 +196,27 @@ export class WorkerPlane {
       if (server !== undefined) follow(server, healthy, admin, weight);
     }
     for (const listener of p.opened) listener.open();
+    this.scheduleStickFlush(this.stickTables.tables().next().done !== true);
+  }
+
+  /**
+   * One message per `stickFlushMs` at most, and none when nothing changed: the request path only
+   * marks entries changed (stick/table.ts), it never posts.
+   */
+  private scheduleStickFlush(wanted: boolean): void {
+    if (wanted && this.stickFlush === null) {
+      this.stickFlush = setInterval(() => this.flushStick(), this.stickFlushMs);
+      this.stickFlush.unref();
+    } else if (!wanted && this.stickFlush !== null) {
+      clearInterval(this.stickFlush);
+      this.stickFlush = null;
+      this.flushStick();
+    }
+  }
+
+  private flushStick(): void {
+    const update = this.stickTables.takeLocalChanges();
+    if (update !== null) this.post({ t: 'stick', update });
   }
 
   private async abort(gen: number): Promise<void> {
@@ -185,6 +227,8 @@ export class WorkerPlane {
   }
 
   private async close(): Promise<void> {
+    this.scheduleStickFlush(false);
+    clearInterval(this.stickSweep);
     if (this.pending !== null) await this.abort(this.pending.gen);
     const listeners = [...this.listeners.values()];
     this.listeners.clear();

@@ -12,7 +12,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const logger = createLogger({ level: init.logLevel }).child({ ...init.logBindings, worker: init.index });
 const post = (message: FromWorker): void => port.postMessage(message);
-const plane = new WorkerPlane({ memory: new SharedMemory(init.buffers), index: init.index, post, logger });
+const plane = new WorkerPlane({ memory: new SharedMemory(init.buffers), index: init.index, post, logger, origin: init.origin, stickFlushMs: init.stickFlushMs });
 
 port.on('message', (message: ToWorker) => {
   plane.handle(message).catch((err: unknown) => {

@@ -31,7 +31,7 @@ export function listener(frontend: string, port: number): ir.Listener {
 
 /** A VersionedSnapshot; contents as `Kind/ns/name` -> generation. */
 export function versioned(version: string, contents: Record<string, number | null>, clusters: ir.Cluster[] = [], listeners: ir.Listener[] = []): VersionedSnapshot {
-  return { version, snapshot: { listeners, clusters }, contents: new Map(Object.entries(contents)) };
+  return { version, snapshot: { listeners, clusters, stickTables: [] }, contents: new Map(Object.entries(contents)) };
 }
 
 export function cacheOf(...snapshots: VersionedSnapshot[]): Map<string, VersionedSnapshot> {
