@@ -119,8 +119,9 @@ export interface CurlResult {
 }
 
 /** One request with curl on a new connection; never rejects. */
-export function curl(url: string, options: { maxTimeSeconds?: number } = {}): Promise<CurlResult> {
-  const args = ['--silent', '--show-error', '--noproxy', '*', '--max-time', String(options.maxTimeSeconds ?? 5), '--write-out', '\n%{http_code}', url];
+export function curl(url: string, options: { maxTimeSeconds?: number; headers?: string[] } = {}): Promise<CurlResult> {
+  const headers = (options.headers ?? []).flatMap((h) => ['--header', h]);
+  const args = ['--silent', '--show-error', '--noproxy', '*', '--max-time', String(options.maxTimeSeconds ?? 5), ...headers, '--write-out', '\n%{http_code}', url];
   return new Promise((resolveCurl) => {
     execFile(CURL, args, { encoding: 'utf8' }, (error, stdout, stderr) => {
       const cut = stdout.lastIndexOf('\n');
