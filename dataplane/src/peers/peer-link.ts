@@ -9,8 +9,9 @@
  * date: updates carry whole per-origin states of the keys that changed, so skipping some and
  * resending everything later is always correct, and costs nothing while peers keep up. (Keeping
  * the skipped updates instead would need the union of their keys, i.e. unbounded memory for a peer
- * that never drains.) The full sync itself is paced: a chunk is sent only while the buffer is under
- * `maxBufferedBytes / 4`, otherwise after the previous chunk was written out.
+ * that never drains.) The full sync itself is paced: one chunk (at most 1,000 entries) per turn of
+ * the event loop, and, while more than `maxBufferedBytes / 4` is buffered, only after the previous
+ * chunk was written out.
  */
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
@@ -224,15 +225,19 @@ export class PeerLink {
     }
     let i = 0;
     const lowWater = this.#o.maxBufferedBytes / 4;
+    // One chunk per turn of the event loop, so that encoding a big table never holds up requests.
     const step = (): void => {
       if (gen !== this.#syncGen || ws !== this.#ws || ws.readyState !== WebSocket.OPEN) return;
-      while (i < chunks.length) {
-        if (ws.bufferedAmount > lowWater) {
-          // Continue once what is buffered has been written out.
-          ws.send(JSON.stringify({ type: 'stick', update: chunks[i++] }), () => setImmediate(step));
-          return;
+      if (i < chunks.length) {
+        if (ws.bufferedAmount > this.#o.maxBufferedBytes) return this.#tooSlow(ws);
+        const frame = JSON.stringify({ type: 'stick', update: chunks[i++] });
+        // Over the low-water mark: continue once what is buffered has been written out.
+        if (ws.bufferedAmount > lowWater) ws.send(frame, () => setImmediate(step));
+        else {
+          ws.send(frame);
+          setImmediate(step);
         }
-        ws.send(JSON.stringify({ type: 'stick', update: chunks[i++] }));
+        return;
       }
       ws.send(JSON.stringify({ type: 'synced' }));
       this.#state = 'live';
@@ -249,12 +254,13 @@ export class PeerLink {
   #send(update: StickUpdate): void {
     const ws = this.#ws;
     if (ws === null || ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > this.#o.maxBufferedBytes) {
-      this.#log.warn({ bufferedBytes: ws.bufferedAmount, node: this.#peer?.node }, 'peer too slow: dropping the connection; the reconnect sends everything again');
-      this.#fail(ws, `too slow: ${ws.bufferedAmount} bytes buffered`);
-      return;
-    }
+    if (ws.bufferedAmount > this.#o.maxBufferedBytes) return this.#tooSlow(ws);
     ws.send(JSON.stringify({ type: 'stick', update }));
+  }
+
+  #tooSlow(ws: WebSocket): void {
+    this.#log.warn({ bufferedBytes: ws.bufferedAmount, node: this.#peer?.node }, 'peer too slow: dropping the connection; the reconnect sends everything again');
+    this.#fail(ws, `too slow: ${ws.bufferedAmount} bytes buffered`);
   }
 
   #startHeartbeat(ws: WebSocket): void {

@@ -2,7 +2,7 @@
 // every wait polls for a condition.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { eventually } from '../../../test/helpers/eventually.ts';
 import { PEER_PROTOCOL, PeerCloseCode } from './frames.ts';
 import { entry, introduce, startPeer, TABLE, TOKEN } from './test-support.ts';
@@ -28,7 +28,10 @@ describe('PeerMesh', () => {
       assert.equal(entry(b, '10.0.0.1')?.serverId(), 2);
     }, WAIT);
 
-    // Deltas both ways: the counts are summed, not overwritten.
+    // Deltas both ways (once both links are past their full sync): the counts are summed, not overwritten.
+    await eventually(() => {
+      for (const p of [a, b]) assert.deepEqual(p.mesh.stats().peers.map((x) => [x.connected, x.synced]), [[true, true]]);
+    }, WAIT);
     requests(a, '10.0.0.1', 4);
     requests(b, '10.0.0.1', 5);
     await eventually(() => {
@@ -245,3 +248,37 @@ function openRaw(url: string, token: string | null): Promise<{ ws: WebSocket | n
     ws.once('error', reject);
   });
 }
+
+describe('PeerLink backpressure', () => {
+  it('drops the connection to a peer that stops reading once the buffer is over the bound, then reconnects', async (t) => {
+    // A peer server that says hello and then never reads again.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    t.after(async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    });
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.once('message', () => {
+        ws.send(JSON.stringify({ type: 'hello', protocol: PEER_PROTOCOL, node: 'dp-slow', instance: `slow-${connections}` }));
+        ws.pause();
+      });
+    });
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+    const big = { ...TABLE, size: 1_000_000 };
+    const a = await startPeer(t, 'dp-a', { tables: [big], maxBufferedBytes: 256 * 1024, heartbeatMs: 60_000 });
+    a.mesh.setPeers([{ node: 'dp-slow', url }]);
+    await eventually(() => assert.equal(a.mesh.stats().peers[0]?.state, 'live'), WAIT);
+    const table = a.tables.get(big.name)!;
+    let n = 0;
+    await eventually(async () => {
+      // Changes keep coming (fresh keys: every delta is big) until the link gives up.
+      for (let i = 0; i < 5000; i++, n++) table.track(`10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`)!.httpRequest();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.match(a.mesh.stats().peers[0]?.lastError ?? '', /^too slow: \d+ bytes buffered$/);
+    }, WAIT);
+    await eventually(() => assert.ok(connections >= 2, 'it reconnects'), WAIT);
+  });
+});

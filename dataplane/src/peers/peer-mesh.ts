@@ -337,10 +337,12 @@ export class PeerMesh {
       for (const origin of entry.origins) this.#o.replica.dropOrigin(origin);
       this.#log.info({ node: entry.node, instance, origins: entry.origins.size }, 'peer process gone: dropped its current connections from the tables');
     }
-    const lag = this.#lag.summary();
-    if (lag.count !== this.#lagLogged) {
-      this.#lagLogged = lag.count;
-      this.#log.debug({ lag }, 'replication lag');
+    if (this.#log.isLevelEnabled('debug')) {
+      const lag = this.#lag.summary();
+      if (lag.count !== this.#lagLogged) {
+        this.#lagLogged = lag.count;
+        this.#log.debug({ lag }, 'replication lag');
+      }
     }
   }
 }
