@@ -280,13 +280,13 @@ function fmtKiB(kib: number): string {
   return kib >= 1024 ? `${(kib / 1024).toFixed(1)} MiB` : `${Math.round(kib)} KiB`;
 }
 
-function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
+export function table(header: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const sep = align.map((a) => (a === 'r' ? '---:' : '---'));
   return [header, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 /** One sentence on how quiet the machine was during the measured runs. */
-export function noiseNote(r: BenchReport): string {
+export function noiseNote(r: Pick<BenchReport, 'runs' | 'settings'>): string {
   const kept = r.runs.filter((x) => x.discarded === null);
   const discarded = r.runs.length - kept.length;
   const loads = present(kept.map(foreignLoad));
@@ -304,6 +304,19 @@ export function noiseNote(r: BenchReport): string {
   );
 }
 
+/** The `- **Machine:** ...` line of a report. */
+export function machineLine(m: Machine): string {
+  return (
+    `- **Machine:** ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalMiB === null ? '?' : `${Math.round(m.memTotalMiB / 1024)} GiB`} RAM, Linux ${m.kernel}, ` +
+    `Node ${m.node}, ${m.haproxy}, ${m.nginx}, ${m.wrk}.`
+  );
+}
+
+/** `full run`, `**quick mode**` or `custom run (R × D s)`. */
+export function runKind(s: Settings): string {
+  return s.quick ? '**quick mode**' : s.rounds >= 3 && s.durationSeconds >= 10 ? 'full run' : `custom run (${s.rounds} × ${s.durationSeconds} s)`;
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const s = r.settings;
   const label = new Map(r.contenders.map((c) => [c.id, c.label]));
@@ -311,7 +324,7 @@ export function renderMarkdown(r: BenchReport): string {
   const lines: string[] = [];
   lines.push('# Switchyard benchmark: HAProxy, nginx, direct');
   lines.push('');
-  const kind = s.quick ? '**quick mode**' : s.rounds >= 3 && s.durationSeconds >= 10 ? 'full run' : `custom run (${s.rounds} × ${s.durationSeconds} s)`;
+  const kind = runKind(s);
   lines.push(`${r.date} · ${kind} · Switchyard ${r.machine.switchyard} · took ${Math.round(r.totalSeconds)} s`);
   lines.push('');
   if (s.quick) {
@@ -335,11 +348,7 @@ export function renderMarkdown(r: BenchReport): string {
       (s.warmupSeconds > 0 ? ` and ${s.warmupSeconds} s per contender before each scenario` : '') +
       '; the same connection counts for every contender.',
   );
-  const m = r.machine;
-  lines.push(
-    `- **Machine:** ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalMiB === null ? '?' : `${Math.round(m.memTotalMiB / 1024)} GiB`} RAM, Linux ${m.kernel}, ` +
-      `Node ${m.node}, ${m.haproxy}, ${m.nginx}, ${m.wrk}.`,
-  );
+  lines.push(machineLine(r.machine));
   lines.push('');
 
   lines.push('## Throughput, latency, CPU');

@@ -6,11 +6,12 @@
  *   npm run bench                   full run (3 rounds x 10 s, ~12 minutes)
  *   npm run bench -- --quick        quick run (~2 minutes, indicative only)
  *   npm run bench -- --two-workers  HAProxy nbthread 2, nginx 2 workers, nothing pinned
+ *   npm run bench -- --rules        the per-request cost of 20 ACLs and 10 rules, HAProxy and Switchyard
  *
  * It installs nothing: haproxy, nginx and wrk must be there (apt-get install haproxy nginx wrk).
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -20,8 +21,10 @@ import { LARGE_PATH, startBackends } from './backends.ts';
 import {
   allPorts,
   contenders as allContenders,
+  httpProbe,
   layoutPorts,
   PORT_SPAN,
+  rulesContenders,
   startHaproxy,
   startNginxProxy,
   startNodeHttpProxy,
@@ -34,10 +37,13 @@ import {
   type StartContext,
   type Started,
 } from './contenders.ts';
+import { inclusiveTimes, summarizeProfile, type CpuProfile, type InclusiveEntry, type ProfileSummary } from './control-plane/stats.ts';
 import { measureIdleConnections } from './memory.ts';
 import { Processes, type Managed } from './processes.ts';
 import { foreignCpuSeconds, foreignTicks, treeCpuSeconds } from './procfs.ts';
 import { computeRatios, renderMarkdown, summarize, type BenchReport, type Machine, type RunRecord, type Scenario, type Settings } from './report.ts';
+import { BENCH_REQUEST, extraBackends, haproxyBackendName, haproxyRuleLines, probeProblem, PROBES, switchyardBackendName, switchyardRuleYaml, traceBenchRequest, ACLS } from './rules/config.ts';
+import { computeCosts, computeRulesRatios, renderRulesMarkdown, RULES_PAIRS, type ProbeResult, type RulesProfile, type RulesReport } from './rules/report.ts';
 import { runWrk } from './wrk.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -52,7 +58,12 @@ const USAGE = `usage: npm run bench [-- options]
   --with-cluster          with --two-workers, also Switchyard scaled with node:cluster (2
                           single-threaded processes, scheduling rr and none): an experiment
                           comparing processes with worker threads (docs/architecture.md)
-  --rounds N              rounds per contender and scenario (default 3, quick 2)
+  --rules                 the per-request cost of rules: HAProxy and Switchyard each with the plain
+                          HTTP frontend and with 20 ACLs + 10 rules (bench/rules/config.ts), one
+                          pinned worker, keep-alive 50 connections; writes rules.md and rules.json
+  --cpu-prof              with --rules: both Switchyards under node --cpu-prof, profiles summarized
+                          (slows them down); writes rules-cpu-prof.md, .json and .cpuprofile files
+  --rounds N              rounds per contender and scenario (default 3, quick 2; --rules 5)
   --duration S            seconds per wrk run (default 10, quick 2)
   --warmup S              seconds of warm-up per contender and scenario (default 2, quick 0);
                           every contender also gets one warm-up at the start (3 s, quick 2 s)
@@ -61,8 +72,8 @@ const USAGE = `usage: npm run bench [-- options]
   --only IDS              measure only these contenders (comma-separated ids, e.g.
                           switchyard-http,switchyard-cluster-rr); for focused comparisons
   --scenarios IDS         run only these scenarios (keepalive-50, keepalive-200, close-50,
-                          large-1mib, tcp-50)
-  --idle-connections N    connections for the memory test (default 10000; 0 skips it)
+                          large-1mib, tcp-50; with --rules: rules-keepalive-50)
+  --idle-connections N    connections for the memory test (default 10000, --rules 0; 0 skips it)
   --quiet-wait S          before each measured run, wait up to S seconds while other processes
                           use more than 10% of a CPU (default 20, quick 5; 0: never wait)
   --port-base P           first of ${PORT_SPAN} loopback ports to use (default: 24000, or below the ephemeral range)
@@ -86,6 +97,8 @@ const { values: args } = (() => {
         quick: { type: 'boolean', default: false },
         'two-workers': { type: 'boolean', default: false },
         'with-cluster': { type: 'boolean', default: false },
+        rules: { type: 'boolean', default: false },
+        'cpu-prof': { type: 'boolean', default: false },
         only: { type: 'string' },
         scenarios: { type: 'string' },
         rounds: { type: 'string' },
@@ -124,12 +137,22 @@ if (withCluster && !twoWorkers) {
   console.error('bench: --with-cluster needs --two-workers');
   process.exit(2);
 }
-const rounds = intArg('rounds', args.rounds, quick ? 2 : 3, 1);
+const rulesMode = args.rules;
+const cpuProf = args['cpu-prof'];
+if (rulesMode && twoWorkers) {
+  console.error('bench: --rules measures one pinned worker per proxy; it does not combine with --two-workers');
+  process.exit(2);
+}
+if (cpuProf && !rulesMode) {
+  console.error('bench: --cpu-prof needs --rules (the control-plane benchmark has its own: npm run bench:control-plane -- --cpu-prof)');
+  process.exit(2);
+}
+const rounds = intArg('rounds', args.rounds, quick ? 2 : rulesMode ? 5 : 3, 1);
 const durationSeconds = intArg('duration', args.duration, quick ? 2 : 10, 1);
 const warmupSeconds = intArg('warmup', args.warmup, quick ? 0 : 2, 0);
 const startWarmupSeconds = quick ? 2 : 3;
 const noiseRetries = intArg('noise-retries', args['noise-retries'], quick ? 1 : 2, 0);
-const idleCount = intArg('idle-connections', args['idle-connections'], 10_000, 0);
+const idleCount = intArg('idle-connections', args['idle-connections'], rulesMode ? 0 : 10_000, 0);
 const outDir = resolve(args.out ?? join(REPO, 'bench', 'results'));
 const quietWaitSeconds = intArg('quiet-wait', args['quiet-wait'], quick ? 5 : 20, 0);
 const QUIET_THRESHOLD = 0.1;
@@ -320,7 +343,8 @@ async function main(): Promise<void> {
   const runAsRoot = process.getuid?.() === 0;
   const ctx = (cpus: string | null): StartContext => ({ procs, dir: tmp, cpus });
   log(
-    `${quick ? 'QUICK mode (indicative only): ' : ''}${twoWorkers ? 'two workers, unpinned' : 'one worker, proxy pinned to CPU 0, wrk and backends to CPU 1'}; ` +
+    `${quick ? 'QUICK mode (indicative only): ' : ''}${rulesMode ? `the cost of rules${cpuProf ? ' (Switchyard under --cpu-prof)' : ''}: ` : ''}` +
+      `${twoWorkers ? 'two workers, unpinned' : 'one worker, proxy pinned to CPU 0, wrk and backends to CPU 1'}; ` +
       `${rounds} rounds x ${durationSeconds}s, interleaved; ports ${ports.backends[0]! - 1}+; temp ${tmp}`,
   );
 
@@ -334,36 +358,73 @@ async function main(): Promise<void> {
   for (const port of ports.backends) await waitUntilAnswers(port, backends);
 
   const nginxConnections = Math.max(4096, Math.min(fileLimit - 100, idleCount + 1000));
-  const servers: Server[] = [
-    {
-      product: 'haproxy',
-      name: 'HAProxy',
-      ports: [ports.haproxyHttp, ports.haproxyTcp],
-      current: null,
-      start: () => startHaproxy(ctx(PROXY_CPUS), HAPROXY, { threads: proxyWorkers.haproxy, maxconn: Math.max(idleCount + 100, 4096), ports }),
-    },
-    {
-      product: 'nginx',
-      name: 'nginx',
-      ports: [ports.nginxHttp],
-      current: null,
-      start: () => startNginxProxy(ctx(PROXY_CPUS), NGINX, { workers: proxyWorkers.nginx, workerConnections: nginxConnections, fileLimit, runAsRoot, ports }),
-    },
-    {
-      product: 'switchyard',
-      name: 'Switchyard',
-      ports: [ports.switchyardHttp, ports.switchyardTcp],
-      current: null,
-      start: () => startSwitchyard(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.switchyard),
-    },
-    {
-      product: 'node-http-proxy',
-      name: 'node-http-proxy',
-      ports: [ports.nodeHttpProxy],
-      current: null,
-      start: () => startNodeHttpProxy(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.nodeHttpProxy),
-    },
-  ];
+  const haproxyOptions = { threads: proxyWorkers.haproxy, maxconn: Math.max(idleCount + 100, 4096), ports };
+  const haproxy: Server = {
+    product: 'haproxy',
+    name: 'HAProxy',
+    ports: rulesMode ? [ports.haproxyHttp] : [ports.haproxyHttp, ports.haproxyTcp],
+    current: null,
+    start: () => startHaproxy(ctx(PROXY_CPUS), HAPROXY, haproxyOptions),
+  };
+  const profileDirs = { none: join(tmp, 'cpu-prof-none'), rules: join(tmp, 'cpu-prof-rules') };
+  const profFlags = (dir: string): string[] => (cpuProf ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
+  const switchyard: Server = {
+    product: 'switchyard',
+    name: 'Switchyard',
+    ports: rulesMode ? [ports.switchyardHttp] : [ports.switchyardHttp, ports.switchyardTcp],
+    current: null,
+    start: () => startSwitchyard(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.switchyard, { nodeFlags: profFlags(profileDirs.none) }),
+  };
+  const servers: Server[] = rulesMode
+    ? [
+        haproxy,
+        {
+          product: 'haproxy',
+          name: 'HAProxy with rules',
+          ports: [ports.haproxyRules],
+          current: null,
+          start: () =>
+            startHaproxy(
+              ctx(PROXY_CPUS),
+              HAPROXY,
+              { ...haproxyOptions, rules: { port: ports.haproxyRules, frontendLines: haproxyRuleLines(), backends: extraBackends().map(haproxyBackendName) } },
+              'HAProxy with rules',
+              'haproxy-rules',
+            ),
+        },
+        switchyard,
+        {
+          product: 'switchyard',
+          name: 'Switchyard with rules',
+          ports: [ports.switchyardRules],
+          current: null,
+          start: () =>
+            startSwitchyard(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.switchyard, {
+              name: 'Switchyard with rules',
+              dirName: 'switchyard-rules',
+              rules: { yaml: switchyardRuleYaml(), backends: extraBackends().map(switchyardBackendName) },
+              nodeFlags: profFlags(profileDirs.rules),
+            }),
+        },
+      ]
+    : [
+        haproxy,
+        {
+          product: 'nginx',
+          name: 'nginx',
+          ports: [ports.nginxHttp],
+          current: null,
+          start: () => startNginxProxy(ctx(PROXY_CPUS), NGINX, { workers: proxyWorkers.nginx, workerConnections: nginxConnections, fileLimit, runAsRoot, ports }),
+        },
+        switchyard,
+        {
+          product: 'node-http-proxy',
+          name: 'node-http-proxy',
+          ports: [ports.nodeHttpProxy],
+          current: null,
+          start: () => startNodeHttpProxy(ctx(PROXY_CPUS), REPO, ports, proxyWorkers.nodeHttpProxy),
+        },
+      ];
   if (withCluster) {
     for (const sched of ['rr', 'none'] as const) {
       servers.push({
@@ -403,7 +464,7 @@ async function main(): Promise<void> {
   }
 
   const only = args.only === undefined ? null : new Set(args.only.split(','));
-  const list = allContenders(ports, withCluster).filter((c) => only === null || only.has(c.id));
+  const list = (rulesMode ? rulesContenders(ports) : allContenders(ports, withCluster)).filter((c) => only === null || only.has(c.id));
   const byId = new Map(list.map((c) => [c.id, c]));
   const http = ['direct', 'haproxy-http', 'nginx-http', 'switchyard-http', 'node-http-proxy', ...(withCluster ? ['switchyard-cluster-rr', 'switchyard-cluster-none'] : [])];
   const allScenarios: Scenario[] = [
@@ -413,21 +474,61 @@ async function main(): Promise<void> {
     { id: 'large-1mib', title: '1 MiB response, 10 connections', path: LARGE_PATH, connections: 10, headers: [], metric: 'mibps', contenders: http },
     { id: 'tcp-50', title: 'TCP mode, keep-alive HTTP, 50 connections', path: '/', connections: 50, headers: [], metric: 'rps', contenders: ['direct', 'haproxy-tcp', 'switchyard-tcp'] },
   ];
+  const rulesScenarios: Scenario[] = [
+    {
+      id: 'rules-keepalive-50',
+      title: 'Keep-alive, 50 connections, a shop page request',
+      path: BENCH_REQUEST.path,
+      connections: 50,
+      headers: [...BENCH_REQUEST.headers],
+      metric: 'rps',
+      contenders: rulesContenders(ports).map((c) => c.id),
+    },
+  ];
   const wanted = args.scenarios === undefined ? null : new Set(args.scenarios.split(','));
-  const scenarios = allScenarios
+  const scenarios = (rulesMode ? rulesScenarios : allScenarios)
     .filter((sc) => wanted === null || wanted.has(sc.id))
     .map((sc) => ({ ...sc, contenders: sc.contenders.filter((id) => byId.has(id)) }))
     .filter((sc) => sc.contenders.length > 0);
   if (scenarios.length === 0) throw new Error('--only/--scenarios leave nothing to measure');
 
+  // --rules: every contender answers the probes as its configuration says (rules live, products agree).
+  const probes: ProbeResult[] = [];
+  if (rulesMode) {
+    for (const c of list) {
+      const withRules = RULES_PAIRS.some((p) => p.rules === c.id);
+      for (const probe of PROBES) {
+        const expected = withRules ? probe.status.rules : probe.status.none;
+        let result: ProbeResult;
+        try {
+          const res = await httpProbe(c.port, probe);
+          result = { contender: c.id, what: probe.what, expected, status: res.status, problem: probeProblem(probe, withRules, res) };
+        } catch (err) {
+          result = { contender: c.id, what: probe.what, expected, status: null, problem: (err as Error).message };
+        }
+        probes.push(result);
+      }
+    }
+    const wrong = probes.filter((p) => p.problem !== null);
+    if (wrong.length > 0) throw new Error(`the rules do not behave as configured, nothing measured:\n${wrong.map((p) => `  ${p.contender}, ${p.what}: ${p.problem}`).join('\n')}`);
+    log(`probes: all ${probes.length} answers as configured (${PROBES.length} requests per contender)`);
+  }
+
+  /** Requests each contender served (warm-ups included), for the profiles' per-request figures. */
+  const served = new Map<string, number>();
   const wrkPrefix = LOAD_CPUS === null ? [] : [tools.taskset!, '-c', LOAD_CPUS];
-  const wrkRun = (c: Contender, sc: Scenario, seconds: number) =>
-    runWrk(
+  const wrkRun = async (c: Contender, sc: Scenario, seconds: number) => {
+    const w = await runWrk(
       WRK,
       { url: `http://127.0.0.1:${c.port}${sc.path}`, connections: sc.connections, durationSeconds: seconds, threads: WRK_THREADS, headers: sc.headers, timeoutSeconds: WRK_TIMEOUT_SECONDS },
       wrkPrefix,
       (pid, done) => procs.track(pid, done),
     );
+    served.set(c.id, (served.get(c.id) ?? 0) + (w.result?.requests ?? 0));
+    return w;
+  };
+  // The profiles are summarized over the load only (V8's timestamps are the monotonic clock in µs, as hrtime).
+  const loadStartUs = Number(process.hrtime.bigint() / 1000n);
 
   // Warm-up: every contender, keep-alive, before anything is measured (JIT, pools, page cache).
   log(`warm-up: ${startWarmupSeconds}s per contender`);
@@ -531,9 +632,12 @@ async function main(): Promise<void> {
     }
   }
 
+  const loadEndUs = Number(process.hrtime.bigint() / 1000n);
+
   // Everything Switchyard printed at --log-level warn.
-  const swLog = join(tmp, 'switchyard', 'output.log');
-  const switchyardLog = existsSync(swLog) ? readFileSync(swLog, 'utf8').split('\n').filter((l) => l.trim() !== '') : [];
+  const switchyardLog = servers
+    .filter((s) => s.product === 'switchyard' && s.current !== null && existsSync(s.current.managed.logFile))
+    .flatMap((s) => readFileSync(s.current!.managed.logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => (rulesMode ? `${s.name}: ${l}` : l)));
   const down = servers.filter((s) => s.current?.managed.exitInfo !== null).map((s) => s.name);
   if (down.length > 0) events.push(`not running at the end of the run: ${down.join(', ')}`);
 
@@ -541,31 +645,106 @@ async function main(): Promise<void> {
     quick, twoWorkers, rounds, durationSeconds, warmupSeconds, startWarmupSeconds, noiseRetries, noisyRunThreshold: NOISY_RUN, wrkThreads: WRK_THREADS, wrkTimeoutSeconds: WRK_TIMEOUT_SECONDS,
     idleConnections: idleCount, quietThreshold: QUIET_THRESHOLD, quietWaitSeconds, proxyCpus: PROXY_CPUS, loadCpus: LOAD_CPUS, proxyWorkers,
   };
-  const configs = new Map(servers.map((s) => [s.product, s.current?.config]));
-  const contenderInfo = list.map((c) => ({ id: c.id, label: c.label, product: c.product, mode: c.mode, config: configs.get(c.product) }));
+  const contenderInfo = list.map((c) => ({ id: c.id, label: c.label, product: c.product, mode: c.mode, config: serverOf(c)?.current?.config }));
   const summaries = summarize(scenarios, runs);
-  const report: BenchReport = {
-    schemaVersion: 1,
-    date: new Date(started).toISOString(),
-    totalSeconds: (Date.now() - started) / 1000,
-    settings,
-    machine,
-    contenders: contenderInfo,
-    scenarios,
-    runs,
-    summaries,
-    ratios: computeRatios(scenarios, contenderInfo, summaries),
-    idle,
-    events,
-    switchyardLog: switchyardLog.slice(0, 200),
-  };
-  const markdown = renderMarkdown(report);
   mkdirSync(outDir, { recursive: true });
-  const name = twoWorkers ? 'latest-two-workers' : 'latest';
+  let name: string;
+  let markdown: string;
+  let json: unknown;
+  if (rulesMode) {
+    name = cpuProf ? 'rules-cpu-prof' : 'rules';
+    const profile = cpuProf ? await collectProfiles(servers.filter((s) => s.product === 'switchyard'), profileDirs, name, { fromUs: loadStartUs, toUs: loadEndUs }, served) : null;
+    const costs = computeCosts(scenarios[0]!, runs, summaries);
+    const report: RulesReport = {
+      schemaVersion: 1,
+      kind: 'rules',
+      date: new Date(started).toISOString(),
+      totalSeconds: (Date.now() - started) / 1000,
+      settings,
+      machine,
+      contenders: contenderInfo,
+      scenarios,
+      runs,
+      summaries,
+      costs,
+      ratios: computeRulesRatios(costs),
+      setup: { request: { method: BENCH_REQUEST.method, path: BENCH_REQUEST.path, headers: [...BENCH_REQUEST.headers] }, acls: [...ACLS], haproxyLines: haproxyRuleLines(), trace: traceBenchRequest(),
+        probes: PROBES.map((p) => ({ what: p.what, method: p.method, path: p.path, status: p.status, ...(p.rulesHeaders ? { rulesHeaders: p.rulesHeaders } : {}) })),
+      },
+      probes,
+      profile,
+      events,
+      switchyardLog: switchyardLog.slice(0, 200),
+    };
+    markdown = renderRulesMarkdown(report);
+    json = report;
+  } else {
+    name = twoWorkers ? 'latest-two-workers' : 'latest';
+    const report: BenchReport = {
+      schemaVersion: 1,
+      date: new Date(started).toISOString(),
+      totalSeconds: (Date.now() - started) / 1000,
+      settings,
+      machine,
+      contenders: contenderInfo,
+      scenarios,
+      runs,
+      summaries,
+      ratios: computeRatios(scenarios, contenderInfo, summaries),
+      idle,
+      events,
+      switchyardLog: switchyardLog.slice(0, 200),
+    };
+    markdown = renderMarkdown(report);
+    json = report;
+  }
   writeFileSync(join(outDir, `${name}.md`), markdown);
-  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\n${markdown}`);
   log(`wrote ${join(outDir, `${name}.md`)} and ${name}.json`);
+}
+
+/**
+ * --cpu-prof: stops the two Switchyards (node writes its profile when the process exits, which
+ * takes a few seconds for a long one), keeps the profiles next to the report and summarizes them
+ * over the load window.
+ */
+async function collectProfiles(
+  switchyards: Server[],
+  dirs: { none: string; rules: string },
+  base: string,
+  window: { fromUs: number; toUs: number },
+  served: ReadonlyMap<string, number>,
+): Promise<RulesProfile | null> {
+  for (const s of switchyards) if (s.current !== null) await procs.stop(s.current.managed, 60_000);
+  const dataplane = (url: string): boolean => url.includes('/dataplane/src/');
+  const read = (which: 'none' | 'rules'): { summary: ProfileSummary; inclusive: InclusiveEntry[]; file: string } | null => {
+    const files = existsSync(dirs[which]) ? readdirSync(dirs[which]).filter((f) => f.endsWith('.cpuprofile')) : [];
+    if (files.length === 0) {
+      events.push(`--cpu-prof: the Switchyard ${which === 'none' ? 'without' : 'with'} rules wrote no profile`);
+      return null;
+    }
+    // A restarted process writes a second profile; the last one is the one that saw the end.
+    const file = join(dirs[which], files.sort().at(-1)!);
+    const kept = join(outDir, `${base}-${which}.cpuprofile`);
+    copyFileSync(file, kept);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const summary = summarizeProfile(profile, 60, window);
+    if (summary.busyMs + summary.idleMs === 0) events.push(`--cpu-prof: no samples in the load window of ${kept} (clock mismatch?)`);
+    const inclusive = inclusiveTimes(profile, dataplane, 80, window);
+    return { summary, inclusive, file: kept.startsWith(`${REPO}/`) ? kept.slice(REPO.length + 1) : kept };
+  };
+  const none = read('none');
+  const rules = read('rules');
+  if (none === null || rules === null) return null;
+  const pair = RULES_PAIRS.find((p) => p.product === 'switchyard')!;
+  return {
+    files: { none: none.file, rules: rules.file },
+    requests: { none: served.get(pair.none) ?? 0, rules: served.get(pair.rules) ?? 0 },
+    none: none.summary,
+    rules: rules.summary,
+    inclusive: { none: none.inclusive, rules: rules.inclusive },
+  };
 }
 
 try {

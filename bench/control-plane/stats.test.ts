@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { distribution, metricSum, parsePrometheus, percentile, profileArea, statusFieldKiB, summarizeProfile, type CpuProfile } from './stats.ts';
+import { distribution, inclusiveTimes, metricSum, parsePrometheus, percentile, profileArea, statusFieldKiB, summarizeProfile, type CpuProfile } from './stats.ts';
 
 describe('percentile (nearest rank)', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -119,5 +119,50 @@ describe('summarizeProfile', () => {
     assert.equal(profileArea('file:///r/node_modules/@kubernetes/client-node/dist/x.js', 'f'), '@kubernetes/client-node');
     assert.equal(profileArea('file:///r/api/src/protocol/messages.ts', 'f'), 'api/src/protocol');
     assert.equal(profileArea('', 'JSON.parse'), '(native)');
+  });
+});
+
+describe('inclusiveTimes', () => {
+  const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber });
+  const ds = 'file:///repo/dataplane/src/proxy/http-session.ts';
+  // root -> onData -> parse -> (native) write; onData -> onData (recursion) -> parse.
+  const profile: CpuProfile = {
+    startTime: 0,
+    endTime: 10_000,
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 6] },
+      { id: 2, callFrame: frame('onData', ds, 10), children: [3, 5] },
+      { id: 3, callFrame: frame('parse', ds, 20), children: [4] },
+      { id: 4, callFrame: frame('writeLatin1String', '') },
+      { id: 5, callFrame: frame('onData', ds, 10), children: [7] },
+      { id: 6, callFrame: frame('(idle)', '') },
+      { id: 7, callFrame: frame('parse', ds, 20) },
+    ],
+    // 1 ms in write under parse, 2 ms in parse under the recursive onData, 4 ms idle, 3 ms in parse,
+    // 0.5 ms in the recursive onData itself; the last sample has no successor.
+    samples: [4, 7, 6, 3, 5, 3],
+    timeDeltas: [0, 1000, 2000, 4000, 3000, 500],
+  };
+  it('charges a sample to every function on its stack, once, and leaves idle out', () => {
+    const all = inclusiveTimes(profile, (url) => url.includes('/dataplane/'));
+    assert.deepEqual(
+      all.map((e) => [e.name, e.totalMs]),
+      [
+        ['onData (dataplane/src/proxy/http-session.ts:11)', 6.5],
+        ['parse (dataplane/src/proxy/http-session.ts:21)', 6],
+      ],
+    );
+    assert.equal(all[0]!.share, 1);
+    assert.equal(all[1]!.share, 6 / 6.5);
+  });
+  it('can take every frame, and a window', () => {
+    const all = inclusiveTimes(profile, () => true, 30, { fromUs: 0, toUs: 1000 });
+    assert.deepEqual(Object.fromEntries(all.map((e) => [e.name, e.totalMs])), {
+      '(root)': 3,
+      'onData (dataplane/src/proxy/http-session.ts:11)': 3,
+      'parse (dataplane/src/proxy/http-session.ts:21)': 3,
+      writeLatin1String: 1,
+    });
+    assert.equal(all.at(-1)!.name, 'writeLatin1String');
   });
 });

@@ -129,17 +129,16 @@ function shortUrl(url: string): string {
   return m ? m[1]! : path;
 }
 
-/**
- * Self time per function and per area from a V8 CPU profile (samples x time deltas). With
- * `window` (absolute profile timestamps in µs: CLOCK_MONOTONIC on Linux, as process.hrtime), only
- * the samples taken within it count.
- */
-export function summarizeProfile(profile: CpuProfile, top = 15, window?: { fromUs: number; toUs: number }): ProfileSummary {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** `function (file:line)`, or the bare name for frames without a file ((garbage collector), native functions). */
+function frameName({ functionName, url, lineNumber }: CpuProfile['nodes'][number]['callFrame']): string {
+  return url === '' ? functionName || '(anonymous)' : `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})`;
+}
+
+/** Sampled time (µs) per profile node; timeDeltas[i] is the time before sample i, a sample lasts until the next one. */
+function sampledSelfUs(profile: CpuProfile, window?: { fromUs: number; toUs: number }): Map<number, number> {
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  // timeDeltas[i] is the time before sample i; the time of a sample is the gap to the next one.
   let at = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
     at += deltas[i] ?? 0;
@@ -147,6 +146,54 @@ export function summarizeProfile(profile: CpuProfile, top = 15, window?: { fromU
     const next = deltas[i + 1] ?? 0;
     selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + Math.max(0, next));
   }
+  return selfUs;
+}
+
+/** A function's inclusive time: its own and that of everything it called. */
+export interface InclusiveEntry {
+  name: string;
+  totalMs: number;
+  /** Of the profile's sampled time, idle excluded. */
+  share: number;
+}
+
+/**
+ * Inclusive time per function (the samples whose stack holds it, counted once per stack however
+ * deep the recursion), for the functions whose script URL `include` accepts, largest first.
+ */
+export function inclusiveTimes(profile: CpuProfile, include: (url: string) => boolean, top = 30, window?: { fromUs: number; toUs: number }): InclusiveEntry[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const total = new Map<string, number>();
+  let busyUs = 0;
+  for (const [id, us] of sampledSelfUs(profile, window)) {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+    busyUs += us;
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const frame = byId.get(n)?.callFrame;
+      if (frame === undefined || !include(frame.url)) continue;
+      const name = frameName(frame);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      total.set(name, (total.get(name) ?? 0) + us);
+    }
+  }
+  return [...total]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => ({ name, totalMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
+}
+
+/**
+ * Self time per function and per area from a V8 CPU profile (samples x time deltas). With
+ * `window` (absolute profile timestamps in µs: CLOCK_MONOTONIC on Linux, as process.hrtime), only
+ * the samples taken within it count.
+ */
+export function summarizeProfile(profile: CpuProfile, top = 15, window?: { fromUs: number; toUs: number }): ProfileSummary {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = sampledSelfUs(profile, window);
   let idleUs = 0;
   let busyUs = 0;
   const fn = new Map<string, number>();
@@ -154,13 +201,13 @@ export function summarizeProfile(profile: CpuProfile, top = 15, window?: { fromU
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
     if (!node) continue;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url } = node.callFrame;
     if (functionName === '(idle)') {
       idleUs += us;
       continue;
     }
     busyUs += us;
-    const name = url === '' ? functionName || '(anonymous)' : `${functionName || '(anonymous)'} (${shortUrl(url)}:${lineNumber + 1})`;
+    const name = frameName(node.callFrame);
     fn.set(name, (fn.get(name) ?? 0) + us);
     const a = profileArea(url, functionName);
     area.set(a, (area.get(a) ?? 0) + us);
