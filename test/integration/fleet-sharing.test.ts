@@ -82,6 +82,22 @@ async function ready(pod: Pod): Promise<void> {
   await eventually(async () => assert.ok((await get(pod.port, '/')).status > 0), WAIT);
 }
 
+/** The peer server's `/stats` (same bearer token as the peers). */
+async function peerStats(pod: Pod): Promise<{ peers: { state: string | null }[]; lag: { count: number } }> {
+  const res = await fetch(`http://127.0.0.1:${pod.peerPort}/stats`, { headers: { authorization: 'Bearer fleet-sharing-token' } });
+  return (await res.json()) as { peers: { state: string | null }[]; lag: { count: number } };
+}
+
+/**
+ * Both pods send to each other: each one's link to the other is live (stats: state, the outgoing link's). Pods started together find
+ * the other not listening yet and retry with backoff; traffic before that is counted by one pod only.
+ */
+async function meshUp(...pods: Pod[]): Promise<void> {
+  for (const pod of pods) {
+    await eventually(async () => assert.ok((await peerStats(pod)).peers.some((p) => p.state === 'live'), `${pod.name} sends to its peer`), WAIT);
+  }
+}
+
 function servers(t: TestContext, names: string[]): Promise<FakeHttpServer[]> {
   return Promise.all(
     names.map(async (n) => {
@@ -111,6 +127,7 @@ test('a rate limit of 100 requests per 10 s holds for the fleet: counts from bot
   start(t, a, b, token);
   start(t, b, a, token);
   await Promise.all([ready(a), ready(b)]);
+  await meshUp(a, b);
   const agents = [a, b].map(() => new http.Agent({ keepAlive: true, maxSockets: 1, localAddress: '127.0.0.2' } as http.AgentOptions));
   t.after(() => agents.forEach((x) => x.destroy()));
   const counts = { a: 0, b: 0, denied: 0 };
@@ -144,21 +161,20 @@ test('stickiness holds through either pod, and through a pod that restarted', as
   start(t, a, b, token);
   start(t, b, a, token);
   await Promise.all([ready(a), ready(b)]);
+  await meshUp(a, b);
   // Each client address (127.0.0.x) is stuck where its first request through pod A went. A pod
   // that has not heard of a client yet balances it and stores its own choice, so each check
   // through pod B waits until B has received A's update (its debug log counts updates received).
   const clients = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
   const via = (pod: Pod, client: string) =>
     get(pod.port, '/', { agent: new http.Agent({ localAddress: client } as http.AgentOptions) }).then((r) => String(r.headers['x-server']));
-  const received = (pod: Pod): number => {
-    const counts = pod.process!.logs().filter((l) => l.msg === 'replication lag').map((l) => (l.lag as { count: number }).count);
-    return counts.length === 0 ? 0 : counts[counts.length - 1]!;
-  };
+  // Updates a pod has received from its peers (the mesh's lag samples).
+  const received = async (pod: Pod): Promise<number> => (await peerStats(pod)).lag.count;
   const stuck = new Map<string, string>();
   for (const client of clients) {
-    const before = received(b);
+    const before = await received(b);
     stuck.set(client, await via(a, client));
-    await eventually(() => assert.ok(received(b) > before, `pod B received the entry: ${JSON.stringify(b.process!.logs().filter((l) => /lag|update|peer/.test(l.msg)).slice(-10))}`), WAIT);
+    await eventually(async () => assert.ok((await received(b)) > before, 'pod B received the entry'), WAIT);
     assert.equal(await via(b, client), stuck.get(client), `${client} through pod B`);
   }
   assert.equal(new Set(stuck.values()).size, 3, 'roundrobin spread the three clients over three servers');
