@@ -59,22 +59,6 @@ export const PeerCloseCode = {
   GoingAway: 1001,
 } as const;
 
-export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: string };
-
-/** Parses a text frame; the error names the field at fault. */
-export function decodeFrame<T>(schema: z.ZodType<T>, text: string): Decoded<T> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, frame: parsed.data };
-  const issue = parsed.error.issues[0];
-  return { ok: false, error: issue === undefined ? 'invalid frame' : `${issue.path.join('.') || '(frame)'}: ${issue.message}` };
-}
-
 /** A close reason fits 123 bytes of UTF-8; cut on a character boundary. */
 export function closeReason(text: string): string {
   if (Buffer.byteLength(text) <= 123) return text;

@@ -13,11 +13,12 @@
  * the event loop, and, while more than `maxBufferedBytes / 4` is buffered, only after the previous
  * chunk was written out.
  */
+import { decodeMessage } from '@switchyard/api';
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { backoffDelay, type Backoff } from '../channel/control-channel-client.ts';
 import type { Logger } from '../logger.ts';
-import { closeReason, decodeFrame, PEER_PROTOCOL, PeerCloseCode, PeerHelloSchema, ReceiverFrameSchema, type PeerHello } from './frames.ts';
+import { closeReason, PEER_PROTOCOL, PeerCloseCode, PeerHelloSchema, ReceiverFrameSchema, type PeerHello } from './frames.ts';
 import type { StickUpdate } from '../stick/replication.ts';
 import type { StickReplica } from './replica.ts';
 
@@ -189,18 +190,18 @@ export class PeerLink {
 
   #onFrame(ws: WebSocket, text: string): void {
     if (this.#peer === null) {
-      const hello = decodeFrame(PeerHelloSchema, text);
+      const hello = decodeMessage(PeerHelloSchema, text);
       if (!hello.ok) return this.#protocolError(ws, `hello: ${hello.error}`);
-      this.#peer = hello.frame;
+      this.#peer = hello.message;
       if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
       this.#connectTimer = null;
-      this.#o.onIdentified(this, hello.frame);
+      this.#o.onIdentified(this, hello.message);
       if (this.#state !== 'connecting' || ws !== this.#ws) return; // stopped by the callback
       this.#startHeartbeat(ws);
       this.#startSync();
       return;
     }
-    const frame = decodeFrame(ReceiverFrameSchema, text);
+    const frame = decodeMessage(ReceiverFrameSchema, text);
     if (!frame.ok) return this.#protocolError(ws, frame.error);
     // The only frame a receiver sends.
     this.#log.debug('the peer asked for our full state again');

@@ -13,11 +13,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { decodeMessage } from '@switchyard/api';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../logger.ts';
 import { checkBearer } from './auth.ts';
-import { closeReason, decodeFrame, PEER_PROTOCOL, PeerCloseCode, PeerHelloSchema, SenderFrameSchema, type PeerHello } from './frames.ts';
+import { closeReason, PEER_PROTOCOL, PeerCloseCode, PeerHelloSchema, SenderFrameSchema, type PeerHello } from './frames.ts';
 import { rawToString } from './peer-link.ts';
 import { parseStickUpdate, type StickUpdate } from '../stick/replication.ts';
 import type { StickReplica } from './replica.ts';
@@ -237,26 +238,26 @@ export class PeerServer {
   #onFrame(c: Inbound, text: string): void {
     c.lastHeard = performance.now();
     if (c.hello === null) {
-      const hello = decodeFrame(PeerHelloSchema, text);
+      const hello = decodeMessage(PeerHelloSchema, text);
       if (!hello.ok) return this.#reject(c, PeerCloseCode.BadHello, `hello: ${hello.error}`);
-      if (hello.frame.instance === this.#o.instance) return this.#close(c, PeerCloseCode.Self, 'this is your own process');
+      if (hello.message.instance === this.#o.instance) return this.#close(c, PeerCloseCode.Self, 'this is your own process');
       if (c.helloTimer !== null) clearTimeout(c.helloTimer);
       c.helloTimer = null;
-      c.hello = hello.frame;
+      c.hello = hello.message;
       c.syncStarted = performance.now();
       c.ws.send(JSON.stringify({ type: 'hello', protocol: PEER_PROTOCOL, node: this.#o.node, instance: this.#o.instance }));
-      this.#log.info({ node: hello.frame.node, remote: c.remote }, 'peer connected');
+      this.#log.info({ node: hello.message.node, remote: c.remote }, 'peer connected');
       this.#o.onHello(c);
       return;
     }
-    const frame = decodeFrame(SenderFrameSchema, text);
+    const frame = decodeMessage(SenderFrameSchema, text);
     if (!frame.ok) return this.#reject(c, PeerCloseCode.BadFrame, frame.error);
-    if (frame.frame.type === 'synced') {
+    if (frame.message.type === 'synced') {
       c.synced = true;
       this.#log.debug({ node: c.hello.node, updates: c.updates, ms: Math.round(performance.now() - c.syncStarted) }, 'full state received from the peer');
       return;
     }
-    const update = parseStickUpdate(frame.frame.update);
+    const update = parseStickUpdate(frame.message.update);
     if ('error' in update) return this.#reject(c, PeerCloseCode.BadFrame, `update: ${update.error}`);
     try {
       this.#o.replica.merge(update);

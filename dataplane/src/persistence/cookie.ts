@@ -28,7 +28,7 @@ import { addHeader, deleteHeaderAt, setHeaderValueAt } from '../http/head-edit.t
 import type { MessageHead } from '../http/message-head.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { isCacheableMethod, isCacheableResponse } from './cacheability.ts';
-import { CookieScanner } from './cookie-header.ts';
+import { CookieScanner } from '../http/cookie-header.ts';
 import { DATE_LENGTH, decodeQuanta, encodeQuanta, toQuanta } from './cookie-date.ts';
 
 /**

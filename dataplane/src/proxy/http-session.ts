@@ -21,7 +21,7 @@ import type { ServerState } from '../upstream/server-state.ts';
 import { UpstreamConn, takeIdle, type UpstreamUser } from '../upstream/upstream-conn.ts';
 import { TransactionLog } from './access-log.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
-import { stickMatch, stickStoreRequest, stickStoreResponse } from './persistence.ts';
+import { stickKey, stickMatch, stickStoreRequest, stickStoreResponse } from './persistence.ts';
 
 /** Largest request or response head accepted (HAProxy's tune.bufsize less its rewrite reserve). */
 export const MAX_HEAD_BYTES = 15 * 1024;
@@ -89,6 +89,8 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
   private cookie: CookieDecision | null = null;
   /** The server persistence (cookie, stick table) chose for this request, or null: balance. */
   private persistent: ServerState | null = null;
+  /** The request's `stick on` key (null: none, or the cluster does not stick). */
+  private stickKey: string | null = null;
   /** A request is being handled: from its head to its end, however it ends (endTransaction). */
   private inTransaction = false;
   /** Status sent to the client for the current request (the server's, or ours). */
@@ -260,7 +262,8 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
         persistence.cookie.onRequest(req, Date.now(), decision);
         this.persistent = decision.server;
       } else this.cookie?.reset();
-      if (this.persistent === null && persistence.stick !== null) this.persistent = stickMatch(cluster, persistence.stick, this);
+      this.stickKey = persistence.stick === null ? null : stickKey(persistence.stick, this);
+      if (this.persistent === null && persistence.stick !== null) this.persistent = stickMatch(cluster, persistence.stick, this.stickKey);
     } else this.cookie?.reset();
     this.hash = this.persistent === null ? cluster.keyHash(this) : undefined;
     this.assignServer();
@@ -312,7 +315,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     const log = this.log;
     if (log !== null) log.connectStarted();
     const stick = this.cluster!.persistence?.stick;
-    if (stick) stickStoreRequest(stick, server, this);
+    if (stick) stickStoreRequest(stick, server, this.stickKey);
     const idle = this.cluster!.config.httpReuse === 'never' ? null : takeIdle(server, this);
     if (idle !== null) {
       this.conn = idle;

@@ -25,14 +25,19 @@ export interface ClusterPersistence {
   readonly stick: StickPersistence | null;
 }
 
-/**
- * The server a stick entry names for this request, or null. A server that is down is used only
- * when the cluster does not redispatch, as a cookie would be.
- */
-export function stickMatch(cluster: Cluster, stick: StickPersistence, tx: Transaction): ServerState | null {
+/** The request's `stick on` key, evaluated once per request for both the match and the store. */
+export function stickKey(stick: StickPersistence, tx: Transaction): string | null {
   const key = stick.on.value(tx);
+  return key === null ? null : toText(key);
+}
+
+/**
+ * The server the stick entry for `key` names, or null. A server that is down is used only when
+ * the cluster does not redispatch, as a cookie would be.
+ */
+export function stickMatch(cluster: Cluster, stick: StickPersistence, key: string | null): ServerState | null {
   if (key === null) return null;
-  const id = stick.table.lookup(toText(key))?.serverId() ?? 0;
+  const id = stick.table.lookup(key)?.serverId() ?? 0;
   if (id === 0) return null;
   const server = cluster.serverByStickId(id);
   if (server === undefined) return null;
@@ -40,9 +45,8 @@ export function stickMatch(cluster: Cluster, stick: StickPersistence, tx: Transa
 }
 
 /** store-request: remembers the server under the request's key. */
-export function stickStoreRequest(stick: StickPersistence, server: ServerState, tx: Transaction): void {
-  const key = stick.on.value(tx);
-  if (key !== null) stick.table.track(toText(key))?.setServerId(stickId(server.name));
+export function stickStoreRequest(stick: StickPersistence, server: ServerState, key: string | null): void {
+  if (key !== null) stick.table.track(key)?.setServerId(stickId(server.name));
 }
 
 /** store-response: remembers the server under the key the response carries (e.g. a new session cookie). */

@@ -13,7 +13,7 @@ import type { Cluster, Waiter } from '../upstream/cluster.ts';
 import type { ServerState } from '../upstream/server-state.ts';
 import { UpstreamConn, type UpstreamUser } from '../upstream/upstream-conn.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
-import { stickMatch, stickStoreRequest } from './persistence.ts';
+import { stickKey, stickMatch, stickStoreRequest } from './persistence.ts';
 
 export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Transaction {
   private readonly client: net.Socket;
@@ -30,6 +30,8 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
   private hash: number | undefined = undefined;
   /** The server a stick entry names, or null: balance. */
   private persistent: ServerState | null = null;
+  /** The connection's `stick on` key (null: none, or the cluster does not stick). */
+  private stickKey: string | null = null;
   private bytesOut = 0;
   server: ServerState | null = null;
   queued = false;
@@ -77,7 +79,10 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     }
     this.retriesLeft = cluster.config.retries;
     const stick = cluster.persistence?.stick ?? null;
-    if (stick !== null) this.persistent = stickMatch(cluster, stick, this);
+    if (stick !== null) {
+      this.stickKey = stickKey(stick, this);
+      this.persistent = stickMatch(cluster, stick, this.stickKey);
+    }
     this.hash = this.persistent === null ? cluster.keyHash(this) : undefined;
     this.assignServer();
   }
@@ -129,7 +134,7 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     this.queueTimer = null;
     this.server = server;
     const stick = this.cluster!.persistence?.stick;
-    if (stick) stickStoreRequest(stick, server, this);
+    if (stick) stickStoreRequest(stick, server, this.stickKey);
     this.conn = new UpstreamConn(server, this, this.cluster!.config.timeouts.connectMs);
   }
 

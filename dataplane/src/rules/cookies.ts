@@ -6,76 +6,24 @@
  * outside a quoted string and is trimmed. A sample takes the last occurrence, a condition every
  * one, `req.cook_cnt` counts them.
  */
+import { CookieScanner } from '../http/cookie-header.ts';
 import type { MessageHead } from '../http/message-head.ts';
 import type { Visit } from './values.ts';
 
-const SEMICOLON = 0x3b;
-const COMMA = 0x2c;
-const EQUALS = 0x3d;
-const DOLLAR = 0x24;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+// One scanner for every lookup: fetches run one at a time and read their result right away.
+const scanner = new CookieScanner();
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+function scan(text: string, list: boolean): CookieScanner {
+  return list ? scanner.reset(text) : scanner.resetSetCookie(text);
 }
 
-/** End of a cookie value starting at `from`: the first `;` or `,` outside quotes, or the end. */
-function valueEnd(text: string, from: number): number {
-  let quoted = false;
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quoted) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) quoted = false;
-    } else if (c === QUOTE) quoted = true;
-    else if (c === COMMA || c === SEMICOLON) return i;
-  }
-  return text.length;
+/** Whether the scanner's current item is a cookie called `name` ('' for any). */
+function matches(name: string): boolean {
+  return scanner.valueStart >= 0 && !scanner.isAttribute && (name === '' || scanner.is(name));
 }
 
-// The range of the value found by the last `nextCookie` call, read right away by the callers.
-let foundStart = 0;
-let foundEnd = 0;
-
-/**
- * Looks for the next cookie called `name` ('' for any) in `text` from `from`. Returns where to
- * continue from and leaves the value's range in foundStart/foundEnd, or returns -1.
- * `list` is true for Cookie headers (several pairs), false for Set-Cookie (the first pair only).
- */
-function nextCookie(text: string, from: number, name: string, list: boolean): number {
-  const end = text.length;
-  for (let pos = from; pos < end; ) {
-    let nameStart = pos;
-    while (nameStart < end && isSpace(text.charCodeAt(nameStart))) nameStart++;
-    let equal = nameStart;
-    let nameEnd = nameStart;
-    while (equal < end) {
-      const c = text.charCodeAt(equal);
-      if (c === EQUALS || c === SEMICOLON || (list && c === COMMA)) break;
-      equal++;
-      if (!isSpace(c)) nameEnd = equal;
-    }
-    let next = equal;
-    let start = equal;
-    let stop = equal;
-    if (equal < end && text.charCodeAt(equal) === EQUALS) {
-      start = equal + 1;
-      while (start < end && isSpace(text.charCodeAt(start))) start++;
-      next = valueEnd(text, start);
-      stop = next;
-      while (stop > start && isSpace(text.charCodeAt(stop - 1))) stop--;
-    }
-    const usable = next !== equal && text.charCodeAt(nameStart) !== DOLLAR;
-    if (usable && (name === '' || (nameEnd - nameStart === name.length && text.startsWith(name, nameStart)))) {
-      foundStart = start;
-      foundEnd = stop;
-      return next + 1;
-    }
-    if (!list) return -1;
-    pos = next + 1;
-  }
-  return -1;
+function value(text: string): string {
+  return text.slice(scanner.valueStart, scanner.valueEnd);
 }
 
 /** The last value of cookie `name` over every `header` line ('cookie' or 'set-cookie'), or null. */
@@ -85,14 +33,10 @@ export function lastCookie(head: MessageHead, header: string, name: string): str
   if (name === '') return firstCookie(head, header, list);
   for (let i = head.count - 1; i >= 0; i--) {
     if (head.names[i] !== header) continue;
-    const text = head.values[i];
-    let start = -1;
-    let stop = -1;
-    for (let pos = nextCookie(text, 0, name, list); pos >= 0; pos = nextCookie(text, pos, name, list)) {
-      start = foundStart;
-      stop = foundEnd;
-    }
-    if (start >= 0) return text.slice(start, stop);
+    const text = head.values[i]!;
+    let found: string | null = null;
+    for (const s = scan(text, list); s.next(); ) if (matches(name)) found = value(text);
+    if (found !== null) return found;
   }
   return null;
 }
@@ -100,8 +44,8 @@ export function lastCookie(head: MessageHead, header: string, name: string): str
 function firstCookie(head: MessageHead, header: string, list: boolean): string | null {
   for (let i = 0; i < head.count; i++) {
     if (head.names[i] !== header) continue;
-    const text = head.values[i];
-    if (nextCookie(text, 0, '', list) >= 0) return text.slice(foundStart, foundEnd);
+    const text = head.values[i]!;
+    for (const s = scan(text, list); s.next(); ) if (matches('')) return value(text);
   }
   return null;
 }
@@ -111,10 +55,8 @@ export function someCookie(head: MessageHead, header: string, name: string, visi
   const list = header === 'cookie';
   for (let i = 0; i < head.count; i++) {
     if (head.names[i] !== header) continue;
-    const text = head.values[i];
-    for (let pos = nextCookie(text, 0, name, list); pos >= 0; pos = nextCookie(text, pos, name, list)) {
-      if (visit(text.slice(foundStart, foundEnd))) return true;
-    }
+    const text = head.values[i]!;
+    for (const s = scan(text, list); s.next(); ) if (matches(name) && visit(value(text))) return true;
   }
   return false;
 }
@@ -124,8 +66,8 @@ export function countCookies(head: MessageHead, name: string): number {
   let n = 0;
   for (let i = 0; i < head.count; i++) {
     if (head.names[i] !== 'cookie') continue;
-    const text = head.values[i];
-    for (let pos = nextCookie(text, 0, name, true); pos >= 0; pos = nextCookie(text, pos, name, true)) n++;
+    const text = head.values[i]!;
+    for (const s = scan(text, true); s.next(); ) if (matches(name)) n++;
   }
   return n;
 }
