@@ -136,6 +136,26 @@ test('response fetches only in httpResponse rules; request fetches there too', (
   );
 });
 
+test("bare header fetches in httpResponse rules are refused: HAProxy reads the response there, these read the request", () => {
+  assert.deepEqual(
+    problems({
+      acls: [{ name: 'json', criterion: 'hdr_sub(content-type) json' }],
+      httpResponse: [
+        { action: 'set-header', name: 'X-A', value: '%[hdr(x)]' },
+        { action: 'del-header', name: 'X-B', if: '{ hdr_cnt(x) gt 0 }' },
+        { action: 'del-header', name: 'X-C', if: 'json' },
+        { action: 'set-header', name: 'X-D', value: '%[req.hdr(host)]', if: '{ res.hdr(content-type) -m sub json }' },
+      ],
+      httpRequest: [{ action: 'set-header', name: 'X-E', value: '%[hdr(host)]', if: 'json' }],
+    }),
+    [
+      "spec.httpResponse[0].value: column 3: hdr reads the response in HAProxy's http-response rules but would read the request here: write res.hdr() for the response, or req.hdr() for the request",
+      "spec.httpResponse[1].if: column 3: hdr_cnt reads the response in HAProxy's http-response rules but would read the request here: write res.hdr() for the response, or req.hdr_cnt() for the request",
+      "spec.httpResponse[2].if: column 1: ACL json (spec.acls[0]): hdr_sub reads the response in HAProxy's http-response rules but would read the request here: write res.hdr() for the response, or req.hdr() for the request",
+    ],
+  );
+});
+
 test('track-sc needs the stick table, keys it with a fitting sample, and names it', () => {
   assert.deepEqual(problems({ tcpRequest: [{ action: 'track-sc2', key: 'src' }] }), ['spec.tcpRequest[0].action: track-sc2 needs spec.stickTable (this Frontend has none)']);
   assert.deepEqual(problems({ stickTable: { type: 'integer', size: 10 }, httpRequest: [{ action: 'track-sc0', key: 'src' }] }), [

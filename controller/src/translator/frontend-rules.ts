@@ -222,7 +222,7 @@ class FrontendRulesCompiler {
   }
 
   httpResponse(rule: HttpResponseSpec, path: string): ir.Rule<ir.HttpResponseAction> | null {
-    const phase: Phase = { allows: 'response', where: 'httpResponse rules' };
+    const phase: Phase = { allows: 'response', where: 'httpResponse rules', responseRules: true };
     const condition = this.condition(rule, path, phase);
     this.headerName(rule.name, `${path}.name`);
     const action: ir.HttpResponseAction =

@@ -85,7 +85,7 @@ function compileStick(spec: BackendSpec, name: string, problems: Problem[]): { s
   const path = 'spec.persistence.stick';
   const tcp: Phase = { allows: 'none', where: 'a Backend in mode tcp' };
   const onPhase: Phase = spec.mode === 'http' ? { allows: 'request', where: 'stick on (it runs on the request)' } : tcp;
-  const responsePhase: Phase = spec.mode === 'http' ? { allows: 'response', where: 'storeResponse' } : tcp;
+  const responsePhase: Phase = spec.mode === 'http' ? { allows: 'response', where: 'storeResponse', responseRules: true } : tcp;
   const on = stickSample(s.on, `${path}.on`, onPhase, s.table.type, problems);
   const store = s.storeResponse === undefined ? null : stickSample(s.storeResponse, `${path}.storeResponse`, responsePhase, s.table.type, problems);
   const table = buildStickTable(name, s.table, [{ type: 'server_id' }], s.replicate, `${path}.table`, problems);

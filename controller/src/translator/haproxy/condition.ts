@@ -36,7 +36,7 @@ export interface ConditionEnv {
 
 function checkPhase(criteria: readonly ParsedCriterion[], env: ConditionEnv, at: number, what: string): void {
   for (const c of criteria) {
-    const problem = needsProblem(c.fetch, c.needs, env.phase);
+    const problem = needsProblem(c, env.phase);
     if (problem) fail(at, `${what}: ${problem}`);
   }
 }
@@ -105,7 +105,7 @@ export function parseCondition(source: string, unless: boolean, env: ConditionEn
       if (close < 0) fail(at, 'unclosed "{": an anonymous ACL ends with " }"');
       if (close === k + 1) fail(at, 'empty "{ }": an anonymous ACL holds a criterion, e.g. { path_beg /api }');
       const criterion = parseCriterion(source, words.slice(k + 1, close), env.sample);
-      const problem = needsProblem(criterion.fetch, criterion.needs, env.phase);
+      const problem = needsProblem(criterion, env.phase);
       if (problem) fail(words[k + 1]!.start, problem);
       any.at(-1)!.push({ negate, name: null, criteria: [criterion.criterion] });
       k = close + 1;

@@ -29,6 +29,8 @@ export interface ParsedCriterion {
   needs: Needs;
   /** The canonical fetch, for messages. */
   fetch: string;
+  /** The fetch as written (`hdr_beg`), for messages and HAProxy's context-dependent names. */
+  written: string;
 }
 
 const METHODS: readonly Method[] = ['str', 'beg', 'end', 'sub', 'reg', 'dir', 'dom', 'len', 'ip', 'int', 'found', 'bool'];
@@ -179,7 +181,7 @@ export function parseCriterion(source: string, words: readonly Word[], env: Samp
   const ignoreCase = flags.ignoreCase;
   if (ignoreCase && !STRING_METHODS.includes(method)) fail(flags.ignoreCaseAt, `-i only applies to string matching, not -m ${method}`);
   const patternWords = words.slice(flags.patternsFrom);
-  const base = { sample: sample.sample, needs: sample.needs, fetch: sample.fetch };
+  const base = { sample: sample.sample, needs: sample.needs, fetch: sample.fetch, written: sample.written };
   if (method === 'found' || method === 'bool') {
     if (patternWords.length > 0) {
       fail(patternWords[0]!.start, `-m ${method} takes no patterns, got ${quoted(patternWords[0]!.text)}${method === 'bool' ? ` (${sample.written} matches on its own)` : ''}`);

@@ -76,7 +76,7 @@ export function parseLogFormat(source: string, env: SampleEnv, phase: Phase): ir
       const end = sampleEnd(source, i + 1);
       if (end < 0) fail(i, 'unclosed "[": a sample ends with "]"');
       const sample = parseSample(source, i + 1, end, env);
-      const problem = needsProblem(sample.fetch, sample.needs, phase);
+      const problem = needsProblem(sample, phase);
       if (problem) fail(i + 1, problem);
       flush();
       parts.push({ kind: 'sample', sample: sample.sample, quote });

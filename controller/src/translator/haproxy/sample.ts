@@ -334,7 +334,7 @@ export function parseSampleField(source: string, env: SampleEnv, phase: Phase): 
   const start = source.length - source.trimStart().length;
   const end = Math.max(start, source.trimEnd().length);
   const parsed = parseSample(source, start, end, env);
-  const problem = needsProblem(parsed.fetch, parsed.needs, phase);
+  const problem = needsProblem(parsed, phase);
   if (problem) fail(start, problem);
   return parsed;
 }
