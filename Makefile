@@ -1,5 +1,5 @@
 # Every target runs through npm so the pinned Node 24 (the `node` devDependency) is on the PATH.
-.PHONY: install build test lint crds demo bench bench-quick bench-control-plane dev-cluster
+.PHONY: install build test lint crds demo bench bench-quick bench-soak bench-control-plane dev-cluster
 
 install:
 	npm ci
@@ -25,6 +25,10 @@ bench:
 
 bench-quick:
 	npm run bench -- --quick
+
+# Switchyard's memory under 10 minutes of continuous mixed load: flat or not (bench/README.md, "Soak").
+bench-soak:
+	npm run bench:soak
 
 # Controller: 1,000 Backends x 10 servers, 50 data planes; change -> last ACK and memory (bench/README.md).
 bench-control-plane:

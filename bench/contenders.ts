@@ -4,8 +4,9 @@
  * and pooled keep-alive connections to the servers. Their configuration text is generated here
  * and written into the run's temp folder.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nginxHttpCommon, nginxMain, type NginxBase } from './backends.ts';
@@ -61,6 +62,36 @@ export function allPorts(p: Ports): number[] {
     ...p.backends, p.haproxyHttp, p.haproxyTcp, p.haproxyRules, p.nginxHttp, p.switchyardHttp, p.switchyardTcp, p.switchyardRules, p.nodeHttpProxy,
     p.switchyardClusterRr, p.switchyardClusterNone,
   ];
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
+}
+
+/**
+ * A block of PORT_SPAN free loopback ports: from `explicitBase` (--port-base; fails if they are not
+ * all free), or the first free block from 24000 (or below the ephemeral range, so no client socket,
+ * and there are many, ever holds one of them).
+ */
+export async function choosePorts(explicitBase: number | null): Promise<Ports> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // default range
+  }
+  let base = explicitBase ?? Math.min(24_000, low - PORT_SPAN * 20);
+  for (let attempt = 0; attempt < 20; attempt++, base += PORT_SPAN) {
+    const ports = layoutPorts(base);
+    const free = await Promise.all(allPorts(ports).map(portFree));
+    if (free.every(Boolean)) return ports;
+    if (explicitBase !== null) throw new Error(`ports ${base}-${base + PORT_SPAN - 1} are not all free on 127.0.0.1`);
+  }
+  throw new Error('found no free block of loopback ports; pass --port-base');
 }
 
 export function contenders(p: Ports, withCluster = false): Contender[] {

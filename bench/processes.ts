@@ -1,11 +1,72 @@
 /**
  * Every process the harness starts goes through here, so that all of them (and their children,
- * such as nginx workers) are stopped on exit, on Ctrl-C and on errors.
+ * such as nginx workers) are stopped on exit, on Ctrl-C and on errors. Also the tools it needs
+ * (found on the PATH or in the sbin folders) and the machine they run on, for the reports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { availableParallelism, release, totalmem } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { descendants } from './procfs.ts';
+import type { Machine } from './report.ts';
+
+/** A command on the PATH or in the sbin folders (where Debian puts haproxy and nginx). */
+export function findTool(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** First line a command prints on stdout or stderr (nginx -v uses stderr, wrk -v exits 1). */
+export function firstLine(cmd: string, argv: string[]): string {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n')[0]!.trim();
+}
+
+/** The hard limit of open files (what the wrapped commands raise theirs to). */
+export function hardFileLimit(): number {
+  const n = Number(firstLine('sh', ['-c', 'ulimit -Hn']));
+  return Number.isFinite(n) && n > 0 ? n : 1_048_576;
+}
+
+/** `abc1234`, with `+ uncommitted changes` when the sources differ from it (read-only git). */
+export function switchyardRevision(repo: string): string {
+  const rev = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (rev.status !== 0) return 'unknown revision';
+  const dirty = spawnSync('git', ['-C', repo, 'status', '--porcelain', '--', 'api', 'controller', 'dataplane', 'cli', 'package-lock.json'], { encoding: 'utf8' });
+  return `${rev.stdout.trim()}${dirty.stdout.trim() ? ' + uncommitted changes' : ''}`;
+}
+
+/**
+ * The machine and the versions of what runs on it, for the reports' machine line. `tools`: the
+ * paths found by findTool; a tool a benchmark does not use (null) is left out of the line.
+ */
+export function machineInfo(repo: string, tools: { haproxy: string | null; nginx: string | null; wrk: string | null }): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const version = (path: string | null, clean: (line: string) => string): string => (path === null ? '' : clean(firstLine(path, ['-v'])));
+  return {
+    nproc: availableParallelism(),
+    cpuModel: model,
+    kernel: release(),
+    node: firstLine(join(repo, 'node_modules', '.bin', 'node'), ['-v']),
+    haproxy: version(tools.haproxy, (l) => l.replace(/ - https?:\S+$/, '')),
+    nginx: version(tools.nginx, (l) => l.replace(/^nginx version:\s*/, '')),
+    wrk: version(tools.wrk, (l) => l.replace(/\s*\[.*$/, '')),
+    memTotalMiB: Math.round(totalmem() / (1024 * 1024)),
+    switchyard: switchyardRevision(repo),
+  };
+}
 
 export interface Managed {
   name: string;

@@ -101,6 +101,7 @@ export interface Machine {
   cpuModel: string;
   kernel: string;
   node: string;
+  /** Versions of the tools; empty when the benchmark did not use one (the soak runs no HAProxy). */
   haproxy: string;
   nginx: string;
   wrk: string;
@@ -304,11 +305,11 @@ export function noiseNote(r: Pick<BenchReport, 'runs' | 'settings'>): string {
   );
 }
 
-/** The `- **Machine:** ...` line of a report. */
+/** The `- **Machine:** ...` line of a report; a tool the benchmark did not use (empty version) is left out. */
 export function machineLine(m: Machine): string {
   return (
     `- **Machine:** ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalMiB === null ? '?' : `${Math.round(m.memTotalMiB / 1024)} GiB`} RAM, Linux ${m.kernel}, ` +
-    `Node ${m.node}, ${m.haproxy}, ${m.nginx}, ${m.wrk}.`
+    `${[`Node ${m.node}`, m.haproxy, m.nginx, m.wrk].filter((part) => part !== '').join(', ')}.`
   );
 }
 

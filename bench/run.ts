@@ -10,19 +10,16 @@
  *
  * It installs nothing: haproxy, nginx and wrk must be there (apt-get install haproxy nginx wrk).
  */
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { LARGE_PATH, startBackends } from './backends.ts';
 import {
-  allPorts,
+  choosePorts,
   contenders as allContenders,
   httpProbe,
-  layoutPorts,
   PORT_SPAN,
   rulesContenders,
   startHaproxy,
@@ -32,16 +29,15 @@ import {
   startSwitchyardCluster,
   waitUntilAnswers,
   type Contender,
-  type Ports,
   type Product,
   type StartContext,
   type Started,
 } from './contenders.ts';
 import { inclusiveTimes, summarizeProfile, type CpuProfile, type InclusiveEntry, type ProfileSummary } from './control-plane/stats.ts';
 import { measureIdleConnections } from './memory.ts';
-import { Processes, type Managed } from './processes.ts';
+import { findTool, hardFileLimit, machineInfo, Processes, type Managed } from './processes.ts';
 import { foreignCpuSeconds, foreignTicks, treeCpuSeconds } from './procfs.ts';
-import { computeRatios, renderMarkdown, summarize, type BenchReport, type Machine, type RunRecord, type Scenario, type Settings } from './report.ts';
+import { computeRatios, renderMarkdown, summarize, type BenchReport, type RunRecord, type Scenario, type Settings } from './report.ts';
 import { BENCH_REQUEST, extraBackends, haproxyBackendName, haproxyRuleLines, probeProblem, PROBES, switchyardBackendName, switchyardRuleYaml, traceBenchRequest, ACLS } from './rules/config.ts';
 import { computeCosts, computeRulesRatios, renderRulesMarkdown, RULES_PAIRS, type ProbeResult, type RulesProfile, type RulesReport } from './rules/report.ts';
 import { runWrk } from './wrk.ts';
@@ -170,22 +166,6 @@ if (major! < 23 || (major === 23 && minor! < 6)) {
 }
 if (!existsSync(REPO_NODE)) fail(`${REPO_NODE} is missing; run \`npm ci\` first.`);
 
-/** A command on the PATH or in the sbin folders (where Debian puts haproxy and nginx). */
-function findTool(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
-
 const tools = { haproxy: findTool('haproxy'), nginx: findTool('nginx'), wrk: findTool('wrk'), taskset: findTool('taskset') };
 const missing = Object.entries(tools)
   .filter(([name, path]) => path === null && (name !== 'taskset' || !twoWorkers))
@@ -204,72 +184,6 @@ if (!twoWorkers && cpuCount < 2) fail(`the pinned mode needs two CPUs (proxy on 
 const PROXY_CPUS = twoWorkers ? null : '0';
 const LOAD_CPUS = twoWorkers ? null : '1';
 const proxyWorkers = { haproxy: twoWorkers ? 2 : 1, nginx: twoWorkers ? 2 : 1, switchyard: twoWorkers ? 2 : 1, nodeHttpProxy: twoWorkers ? 2 : 1 };
-
-/** First line a command prints on stdout or stderr (nginx -v uses stderr, wrk -v exits 1). */
-function firstLine(cmd: string, argv: string[]): string {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n')[0]!.trim();
-}
-
-function machineInfo(): Machine {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
-  const haproxy = firstLine(HAPROXY, ['-v']).replace(/ - https?:\S+$/, '');
-  const nginx = firstLine(NGINX, ['-v']).replace(/^nginx version:\s*/, '');
-  const wrk = firstLine(WRK, ['-v']).replace(/\s*\[.*$/, '');
-  return {
-    nproc: cpuCount,
-    cpuModel: model,
-    kernel: release(),
-    node: firstLine(REPO_NODE, ['-v']),
-    haproxy,
-    nginx,
-    wrk,
-    memTotalMiB: Math.round(totalmem() / MiB),
-    switchyard: switchyardRevision(),
-  };
-}
-
-/** `abc1234`, with `+ uncommitted changes` when the sources differ from it (read-only git). */
-function switchyardRevision(): string {
-  const rev = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  if (rev.status !== 0) return 'unknown revision';
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'api', 'controller', 'dataplane', 'cli', 'package-lock.json'], { encoding: 'utf8' });
-  return `${rev.stdout.trim()}${dirty.stdout.trim() ? ' + uncommitted changes' : ''}`;
-}
-
-function hardFileLimit(): number {
-  const n = Number(firstLine('sh', ['-c', 'ulimit -Hn']));
-  return Number.isFinite(n) && n > 0 ? n : 1_048_576;
-}
-
-// ---------- ports ----------
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
-  });
-}
-
-async function choosePorts(): Promise<Ports> {
-  // Below the ephemeral range, so no client socket (there are many) ever holds one of them.
-  let low = 32768;
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-  } catch {
-    // default range
-  }
-  let base = args['port-base'] !== undefined ? intArg('port-base', args['port-base'], 0, 1024) : Math.min(24_000, low - PORT_SPAN * 20);
-  for (let attempt = 0; attempt < 20; attempt++, base += PORT_SPAN) {
-    const ports = layoutPorts(base);
-    const free = await Promise.all(allPorts(ports).map(portFree));
-    if (free.every(Boolean)) return ports;
-    if (args['port-base'] !== undefined) throw new Error(`ports ${base}-${base + PORT_SPAN - 1} are not all free on 127.0.0.1`);
-  }
-  throw new Error('found no free block of loopback ports; pass --port-base');
-}
 
 // ---------- cleanup ----------
 
@@ -337,8 +251,8 @@ async function pauseUntilQuiet(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const ports = await choosePorts();
-  const machine = machineInfo();
+  const ports = await choosePorts(args['port-base'] !== undefined ? intArg('port-base', args['port-base'], 0, 1024) : null);
+  const machine = machineInfo(REPO, { haproxy: HAPROXY, nginx: NGINX, wrk: WRK });
   const fileLimit = hardFileLimit();
   const runAsRoot = process.getuid?.() === 0;
   const ctx = (cpus: string | null): StartContext => ({ procs, dir: tmp, cpus });
