@@ -2,6 +2,10 @@
  * `npm test`: every `*.test.ts` in the workspaces, test/ and scripts/, through node:test.
  * Unit tests sit next to their subject; integration tests live in test/integration and start
  * real processes and sockets. Pass file paths or globs to run a subset.
+ *
+ * SWITCHYARD_POISON_READS=1 (inherited by every process the tests start) makes data planes
+ * overwrite read memory after each read, so bytes kept without a copy fail tests
+ * (dataplane/src/sockets/reader.ts).
  */
 import { spawnSync } from 'node:child_process';
 
@@ -18,6 +22,6 @@ const patterns = process.argv.slice(2);
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-timeout=120000', ...(patterns.length ? patterns : defaults)],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, SWITCHYARD_POISON_READS: '1' } },
 );
 process.exit(result.status ?? 1);

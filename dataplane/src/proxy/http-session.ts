@@ -14,6 +14,7 @@ import { MessageHead, findHeadEnd, isHopByHop, parseRequestHead, parseResponseHe
 import type { KeySource } from '../lb/hash-key.ts';
 import { CookieDecision } from '../persistence/cookie.ts';
 import type { HttpTransaction } from '../rules/transaction.ts';
+import type { Reader } from '../sockets/reader.ts';
 import { SessionTrackers } from '../stick/trackers.ts';
 import type { StickTableLookup } from '../stick/types.ts';
 import type { Cluster, Waiter } from '../upstream/cluster.ts';
@@ -39,6 +40,7 @@ const BODY_CLOSE = 3; // response delimited by the server closing
 
 export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, HttpTransaction {
   private readonly client: net.Socket;
+  private readonly reader: Reader;
   private readonly slot: ListenerSlot;
   private runtime: ListenerRuntime;
   private state = IDLE;
@@ -101,8 +103,11 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
   /** The server of the current request, kept for its log line after the slot is released. */
   private lastServer: ServerState | null = null;
 
-  constructor(client: net.Socket, slot: ListenerSlot) {
+  /** `client` is paused (sockets/accept.ts) until the end of this constructor. */
+  constructor(client: net.Socket, reader: Reader, slot: ListenerSlot) {
     this.client = client;
+    this.reader = reader;
+    reader.sink = (data) => this.onClientRead(data);
     this.slot = slot;
     this.runtime = slot.runtime;
     this.src = client.remoteAddress ?? '';
@@ -113,12 +118,12 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     slot.sessions.add(this);
     client.setNoDelay(true);
     this.setClientTimeout(this.runtime.config.timeouts.httpKeepAliveMs);
-    client.on('data', (data: Buffer) => this.onClientData(data));
     client.on('end', () => this.onClientEnd());
     client.on('error', () => this.destroy());
     client.on('close', () => this.destroy());
     client.on('timeout', () => this.onClientTimeout());
     client.on('drain', () => this.onClientDrain());
+    client.resume();
   }
 
   get target(): string {
@@ -148,6 +153,12 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
 
   // ---- client side -------------------------------------------------------------------------
 
+  /** `data` is borrowed (sockets/reader.ts): what is left of it to handle later is copied. */
+  private onClientRead(data: Buffer): void {
+    this.onClientData(data);
+    if (this.pending !== null) this.pending = this.reader.owned(this.pending);
+  }
+
   private onClientData(data: Buffer): void {
     switch (this.state) {
       case IDLE:
@@ -163,7 +174,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
         this.holdPending(data);
         return;
       case TUNNEL:
-        if (this.conn && !this.conn.socket.write(data)) this.pauseClient();
+        if (this.conn && !this.reader.write(this.conn.socket, data)) this.pauseClient();
         return;
       default:
         return;
@@ -408,7 +419,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
       if (end < 0) return this.reject(400, 'PD');
       if (this.reqChunks.done) this.reqDone = true;
     }
-    const flushed = conn.socket.write(end === data.length ? data : data.subarray(0, end));
+    const flushed = this.reader.write(conn.socket, end === data.length ? data : data.subarray(0, end));
     if (end < data.length) this.pending = data.subarray(end);
     if (!flushed || (this.reqDone && this.pending !== null)) this.pauseClient();
   }
@@ -419,9 +430,15 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
 
   // ---- response ----------------------------------------------------------------------------
 
-  onUpstreamData(data: Buffer): void {
+  /** `data` is borrowed (sockets/reader.ts): a partial head is copied before it is kept. */
+  onUpstreamData(data: Buffer, conn: UpstreamConn): void {
+    this.onUpstreamBytes(data, conn);
+    if (this.resPending !== null) this.resPending = conn.reader.owned(this.resPending);
+  }
+
+  private onUpstreamBytes(data: Buffer, conn: UpstreamConn): void {
     if (this.state === TUNNEL) {
-      if (!this.client.write(data)) this.conn?.socket.pause();
+      if (!conn.reader.write(this.client, data)) conn.socket.pause();
       return;
     }
     if (this.state !== FORWARDING) return;
@@ -529,7 +546,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
       }
       this.resRemaining -= end - start;
     } else if (this.resBody === BODY_CHUNKED) {
-      if (this.dechunk) this.resChunks.onData = (b, s, e) => void this.client.write(b.subarray(s, e));
+      if (this.dechunk) this.resChunks.onData = (b, s, e) => void this.conn!.reader.write(this.client, b.subarray(s, e));
       end = this.resChunks.feed(data, start, data.length);
       this.resChunks.onData = null;
       if (end < 0) return this.abortBoth('SD');
@@ -541,7 +558,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     }
     if (end > start) {
       this.bytesOut += end - start;
-      flushed = this.client.write(start === 0 && end === data.length ? data : data.subarray(start, end));
+      flushed = this.conn!.reader.write(this.client, start === 0 && end === data.length ? data : data.subarray(start, end));
     }
     if (done) {
       if (end < data.length) this.conn!.destroy(); // the server sent more than it declared
@@ -586,7 +603,7 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     this.status = 101;
     const conn = this.conn!;
     this.client.write(this.resHead.text, 'latin1');
-    if (end < buf.length) this.client.write(buf.subarray(end));
+    if (end < buf.length) conn.reader.write(this.client, buf.subarray(end));
     const tunnelMs = this.cluster!.config.timeouts.tunnelMs ?? this.runtime.config.timeouts.tunnelMs;
     if (tunnelMs !== null) {
       this.setClientTimeout(tunnelMs);

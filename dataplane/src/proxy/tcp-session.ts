@@ -6,6 +6,7 @@
  */
 import type net from 'node:net';
 import type { KeySource } from '../lb/hash-key.ts';
+import type { Reader } from '../sockets/reader.ts';
 import type { Transaction } from '../rules/transaction.ts';
 import { SessionTrackers } from '../stick/trackers.ts';
 import type { StickTableLookup } from '../stick/types.ts';
@@ -17,6 +18,7 @@ import { stickKey, stickMatch, stickStoreRequest } from './persistence.ts';
 
 export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Transaction {
   private readonly client: net.Socket;
+  private readonly reader: Reader;
   private readonly slot: ListenerSlot;
   private readonly runtime: ListenerRuntime;
   private cluster: Cluster | null = null;
@@ -44,8 +46,11 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
   readonly target = '';
   readonly trackers = new SessionTrackers();
 
-  constructor(client: net.Socket, slot: ListenerSlot) {
+  /** `client` is paused (sockets/accept.ts); reading starts once a server is being connected. */
+  constructor(client: net.Socket, reader: Reader, slot: ListenerSlot) {
     this.client = client;
+    this.reader = reader;
+    reader.sink = (data) => this.onClientData(data);
     this.slot = slot;
     const runtime = (this.runtime = slot.runtime);
     this.src = client.remoteAddress ?? '';
@@ -55,7 +60,6 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     slot.sessions.add(this);
     client.setNoDelay(true);
     client.setTimeout(runtime.config.timeouts.tunnelMs ?? runtime.config.timeouts.clientMs);
-    client.on('data', (data: Buffer) => this.onClientData(data));
     client.on('end', () => (this.connected ? this.conn?.socket.end() : this.destroy()));
     client.on('error', () => this.destroy());
     client.on('close', () => this.destroy());
@@ -85,6 +89,7 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     }
     this.hash = this.persistent === null ? cluster.keyHash(this) : undefined;
     this.assignServer();
+    if (!this.closed) client.resume();
   }
 
   get frontend(): string {
@@ -104,10 +109,10 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
 
   private onClientData(data: Buffer): void {
     if (!this.connected) {
-      this.pending.push(data);
+      this.pending.push(this.reader.owned(data));
       return;
     }
-    if (!this.conn!.socket.write(data)) this.client.pause();
+    if (!this.reader.write(this.conn!.socket, data)) this.client.pause();
   }
 
   private assignServer(): void {
@@ -150,9 +155,9 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     this.pending = [];
   }
 
-  onUpstreamData(data: Buffer): void {
+  onUpstreamData(data: Buffer, conn: UpstreamConn): void {
     this.bytesOut += data.length;
-    if (!this.client.write(data)) this.conn?.socket.pause();
+    if (!conn.reader.write(this.client, data)) conn.socket.pause();
   }
 
   onUpstreamDrain(): void {

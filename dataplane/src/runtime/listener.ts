@@ -7,6 +7,8 @@
  * the kernel spreads connections) and the session count is shared, so the limit is the Frontend's.
  */
 import net from 'node:net';
+import { acceptWithReaders } from '../sockets/accept.ts';
+import type { Reader } from '../sockets/reader.ts';
 import { InFlight } from '../upstream/in-flight.ts';
 import { HttpSession } from '../proxy/http-session.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from '../proxy/listener-runtime.ts';
@@ -28,7 +30,8 @@ export class Listener implements ListenerSlot {
   draining = false;
   readonly sessions = new Set<Session>();
   private readonly server: net.Server;
-  private readonly waiting: net.Socket[] = [];
+  /** Accepted connections waiting for a session slot: paused, as they were accepted. */
+  private readonly waiting: { socket: net.Socket; reader: Reader }[] = [];
   /** Sessions open, for maxConnections (over every worker thread when shared). */
   readonly admitted = new InFlight();
   /** Connections waiting for a session slot (over every worker thread when shared). */
@@ -37,6 +40,8 @@ export class Listener implements ListenerSlot {
   onSlotFreed: (() => void) | null = null;
   private readonly options: ListenerOptions;
   private held: boolean;
+  /** Resolves drain()'s wait for the last session (accepted sockets are ours, not the net.Server's to count). */
+  private onLastSession: (() => void) | null = null;
 
   constructor(runtime: ListenerRuntime, options: ListenerOptions = {}) {
     this.runtime = runtime;
@@ -44,7 +49,7 @@ export class Listener implements ListenerSlot {
     this.held = options.held ?? false;
     this.mode = runtime.config.mode;
     this.key = listenerKey(runtime.config.address, runtime.config.port);
-    this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.server = net.createServer();
   }
 
   listen(): Promise<void> {
@@ -54,6 +59,7 @@ export class Listener implements ListenerSlot {
       this.server.once('error', onError);
       this.server.listen({ host: address, port: this.options.port ?? port, backlog: 4096, reusePort: this.options.reusePort }, () => {
         this.server.off('error', onError);
+        acceptWithReaders(this.server, (socket, reader) => this.onConnection(socket, reader));
         resolve();
       });
     });
@@ -64,26 +70,27 @@ export class Listener implements ListenerSlot {
     return typeof address === 'object' && address !== null ? address.port : this.runtime.config.port;
   }
 
-  private onConnection(socket: net.Socket): void {
+  private onConnection(socket: net.Socket, reader: Reader): void {
     if (this.held || !this.admitted.tryAdd(this.runtime.config.maxConnections)) {
-      socket.pause();
       socket.on('error', () => socket.destroy());
-      this.waiting.push(socket);
+      this.waiting.push({ socket, reader });
       this.parked.add();
       // A slot another thread freed between the check and the count above would wake nobody.
       if (this.parked.isShared && !this.held) this.admitWaiting();
       return;
     }
-    this.startSession(socket);
+    this.startSession(socket, reader);
   }
 
-  private startSession(socket: net.Socket): void {
-    if (this.mode === 'http') new HttpSession(socket, this);
-    else new TcpSession(socket, this);
+  /** The session sets the reader's sink and resumes the socket (accepted paused). */
+  private startSession(socket: net.Socket, reader: Reader): void {
+    if (this.mode === 'http') new HttpSession(socket, reader, this);
+    else new TcpSession(socket, reader, this);
   }
 
   closed(session: Session): void {
     if (!this.sessions.delete(session)) return;
+    if (this.sessions.size === 0 && this.onLastSession !== null) this.onLastSession();
     this.admitted.sub();
     this.admitWaiting();
     if (this.onSlotFreed !== null && this.parked.value > this.parked.local) this.onSlotFreed();
@@ -98,25 +105,26 @@ export class Listener implements ListenerSlot {
   /** Starts sessions for waiting connections while there are free slots. */
   admitWaiting(): void {
     while (this.waiting.length > 0 && !this.held) {
-      const socket = this.waiting[0]!;
+      const { socket, reader } = this.waiting[0]!;
       if (!socket.destroyed && !this.admitted.tryAdd(this.runtime.config.maxConnections)) return;
       this.waiting.shift();
       this.parked.sub();
       if (socket.destroyed) continue;
-      socket.resume();
-      this.startSession(socket);
+      this.startSession(socket, reader);
     }
   }
 
-  /** Stops accepting; open sessions finish their current request (HTTP) or stream (TCP). */
+  /** Stops accepting; resolves once open sessions finished their current request (HTTP) or stream (TCP). */
   drain(): Promise<void> {
     this.draining = true;
-    for (const socket of this.waiting.splice(0)) {
+    for (const { socket } of this.waiting.splice(0)) {
       this.parked.sub();
       socket.destroy();
     }
     for (const session of this.sessions) session.drain();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const ended = this.sessions.size === 0 ? undefined : new Promise<void>((resolve) => (this.onLastSession = resolve));
+    return Promise.all([stopped, ended]).then(() => undefined);
   }
 }
 

@@ -4,11 +4,13 @@
  * pooled connection to the next request costs no listener churn.
  */
 import net from 'node:net';
+import { Reader } from '../sockets/reader.ts';
 import type { ServerState } from './server-state.ts';
 
 export interface UpstreamUser {
   onUpstreamConnect(conn: UpstreamConn): void;
-  onUpstreamData(data: Buffer): void;
+  /** `data` is borrowed (sockets/reader.ts): write it with conn.reader.write, copy what you keep. */
+  onUpstreamData(data: Buffer, conn: UpstreamConn): void;
   onUpstreamEnd(): void;
   onUpstreamError(err: Error): void;
   onUpstreamClose(): void;
@@ -18,6 +20,7 @@ export interface UpstreamUser {
 
 export class UpstreamConn {
   readonly socket: net.Socket;
+  readonly reader: Reader;
   readonly server: ServerState;
   user: UpstreamUser | null;
   connected = false;
@@ -31,17 +34,17 @@ export class UpstreamConn {
     this.server = server;
     this.user = user;
     const { address, port } = server.config;
-    this.socket = net.connect({ host: address, port, noDelay: true });
+    this.reader = new Reader((data) => {
+      if (this.user) this.user.onUpstreamData(data, this);
+      else this.destroy(); // an idle connection that speaks is out of sync: drop it
+    });
+    this.socket = net.connect({ host: address, port, noDelay: true, onread: this.reader.onread });
     this.connectTimer = setTimeout(() => this.onConnectTimeout(), connectMs);
     this.socket.once('connect', () => {
       clearTimeout(this.connectTimer!);
       this.connectTimer = null;
       this.connected = true;
       this.user?.onUpstreamConnect(this);
-    });
-    this.socket.on('data', (data: Buffer) => {
-      if (this.user) this.user.onUpstreamData(data);
-      else this.destroy(); // an idle connection that speaks is out of sync: drop it
     });
     this.socket.on('end', () => {
       if (this.user) this.user.onUpstreamEnd();
