@@ -24,6 +24,9 @@ import { TransactionLog } from './access-log.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
 import { stickKey, stickMatch, stickStoreRequest, stickStoreResponse } from './persistence.ts';
 
+/** Bodies up to this size that arrive with their head are sent with it in one write. */
+const SMALL_BODY = 4096;
+
 /** Largest request or response head accepted (HAProxy's tune.bufsize less its rewrite reserve). */
 export const MAX_HEAD_BYTES = 15 * 1024;
 
@@ -496,6 +499,16 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     if (end === buf.length) {
       this.writeHead(client);
       return;
+    }
+    const bodyBytes = buf.length - end;
+    if (this.resBody === BODY_LENGTH && bodyBytes === this.resRemaining && bodyBytes <= SMALL_BODY) {
+      // The whole (small) response is here: head and body leave as one string in one write,
+      // cheaper than corking a head and a body chunk into a writev.
+      const head = this.clientHead();
+      this.bytesOut += head.length + bodyBytes;
+      this.resRemaining = 0;
+      client.write(head + buf.toString('latin1', end), 'latin1');
+      return this.finishResponse();
     }
     // Head and the first body bytes leave in one writev.
     client.cork();
