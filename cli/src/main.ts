@@ -5,7 +5,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { dataplane, parseControllerUrls, parsePeerFlags } from './commands/dataplane.ts';
-import { demo } from './commands/demo.ts';
 import { run } from './commands/run.ts';
 import { validate } from './commands/validate.ts';
 
@@ -102,8 +101,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'validate':
       if (files.length === 0) return usageError('validate needs -f DIR|FILE');
       return validate(files, process.stdout, process.stderr);
-    case 'demo':
+    case 'demo': {
+      // Loaded on demand: it brings node:http (about 14 MiB of RSS), which run never needs.
+      const { demo } = await import('./commands/demo.ts');
       return demo({ logLevel });
+    }
     case 'controller': {
       // Loaded on demand: it brings @kubernetes/client-node, which run and dataplane never need.
       const { controller } = await import('./commands/controller.ts');

@@ -19,7 +19,9 @@ export type {
 } from './translator/translate.ts';
 export { formatLoadError, isManifestFile, loadManifests, parseManifests, watchManifests } from './provider/file/index.ts';
 export type { LoadError, LoadResult, ManifestWatcher, WatchOptions } from './provider/file/index.ts';
-export { ChannelServer, checkBearer, type ChannelServerOptions } from './channel/channel-server.ts';
+// The channel server is websocket code (ws, node:http): its own entry point,
+// @switchyard/controller/channel-server, so `switchyard run` does not load it.
+export type { ChannelServer, ChannelServerOptions } from './channel/channel-server.ts';
 export type { DataplaneStatus, LocalFleet } from './channel/fleet.ts';
 export { SnapshotCache, canonicalJson, snapshotVersion, type SnapshotCacheOptions, type SnapshotContents } from './channel/snapshot-cache.ts';
 export type { AckEvent, HealthEvent, NackEvent } from './channel/stream.ts';

@@ -17,8 +17,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { ir } from '@switchyard/api';
-import { ChannelServer, SnapshotCache } from '@switchyard/controller';
-import { ControlChannelClient, Dataplane, PeerMesh, SnapshotApplier, createLogger, type PeerMeshStats } from '@switchyard/dataplane';
+import { SnapshotCache } from '@switchyard/controller';
+import { ChannelServer } from '@switchyard/controller/channel-server';
+import { Dataplane, SnapshotApplier, createLogger, type PeerMeshStats } from '@switchyard/dataplane';
+import { ControlChannelClient } from '@switchyard/dataplane/channel';
+import { PeerMesh } from '@switchyard/dataplane/peers';
 import { spawnCli, tempDir, type CliProcess } from '../helpers/cli-process.ts';
 import { eventually } from '../helpers/eventually.ts';
 

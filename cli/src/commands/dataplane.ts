@@ -9,7 +9,7 @@
  * `--peers` URLs and those the controller lists (docs/architecture.md, "Stick-table replication").
  */
 import { readFileSync } from 'node:fs';
-import { ControlChannelClient, Dataplane, PeerMesh, SnapshotApplier, createLogger, parseHostPort, type HostPort, type Logger } from '@switchyard/dataplane';
+import { Dataplane, SnapshotApplier, createLogger, parseHostPort, type HostPort, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { untilSignal } from '../until-signal.ts';
 
 export interface DataplaneOptions {
@@ -98,6 +98,8 @@ function wsUrlProblem(flag: string, url: string): string | null {
  */
 export async function startPeerMesh(options: { flags: PeerFlags; dataplane: Dataplane; token: () => string; logger: Logger }): Promise<PeerMesh | null> {
   const { flags, dataplane: dp } = options;
+  // Loaded on demand: websocket code that `run` without peers never needs (dataplane/src/index.ts).
+  const { PeerMesh } = await import('@switchyard/dataplane/peers');
   const mesh = new PeerMesh({
     node: dp.node,
     instance: dp.instance,
@@ -145,6 +147,7 @@ export async function dataplane(options: DataplaneOptions): Promise<number> {
     }
   }
   const applier = new SnapshotApplier({ dataplane: dp, logger: logger.child({ component: 'applier' }) });
+  const { ControlChannelClient } = await import('@switchyard/dataplane/channel');
   const client = new ControlChannelClient({
     urls: options.controllers,
     token: readToken,

@@ -61,6 +61,17 @@ export class MessageHead {
     this.hopByHop = false;
   }
 
+  /**
+   * Forgets the last message, strings included: a keep-alive connection waiting for its next
+   * request holds no copy of the previous one (about 1 KiB for a request and its response,
+   * which adds up over 10,000 idle connections).
+   */
+  clear(): void {
+    this.names.fill('', 0, this.count);
+    this.values.fill('', 0, this.count);
+    this.reset();
+  }
+
   /** The first value of a header, by lower-case name. */
   header(nameLower: string): string | undefined {
     for (let i = 0; i < this.count; i++) if (this.names[i] === nameLower) return this.values[i];

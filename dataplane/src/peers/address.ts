@@ -33,3 +33,14 @@ function firstExternalAddress(): string | null {
   }
   return null;
 }
+
+/** Throws unless `url` is ws:// or wss:// with a host. */
+export function checkPeerUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`peer URL "${url}" is not a URL (expected ws://HOST:PORT/)`);
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname === '') throw new Error(`peer URL "${url}" must start with ws:// or wss://`);
+}

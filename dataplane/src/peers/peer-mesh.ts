@@ -25,7 +25,7 @@
 import type { PeerInfo } from '@switchyard/api';
 import type { Backoff } from '../channel/control-channel-client.ts';
 import type { Logger } from '../logger.ts';
-import { advertiseUrl } from './address.ts';
+import { advertiseUrl, checkPeerUrl } from './address.ts';
 import { PeerCloseCode, type PeerHello } from './frames.ts';
 import { LagWindow, type LagSummary } from './lag.ts';
 import { parseOrigin } from './origin.ts';
@@ -347,15 +347,5 @@ export class PeerMesh {
   }
 }
 
-/** Throws unless `url` is ws:// or wss:// with a host. */
-export function checkPeerUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`peer URL "${url}" is not a URL (expected ws://HOST:PORT/)`);
-  }
-  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname === '') throw new Error(`peer URL "${url}" must start with ws:// or wss://`);
-}
 
 export type { InboundPeer };

@@ -601,6 +601,8 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     }
     this.state = IDLE;
     this.setClientTimeout(this.slot.runtime.config.timeouts.httpKeepAliveMs);
+    this.req.clear();
+    this.resHead.clear();
     if (this.pending !== null) {
       const buf = this.pending;
       this.pending = null;

@@ -4,8 +4,8 @@
  * string (one character per byte: write it with the 'latin1' encoding) ending the connection.
  * Everything but a redirect's Location is known when the rules compile, so those are built once.
  */
-import { STATUS_CODES } from 'node:http';
 import { cannedResponse } from '../http/canned-responses.ts';
+import { REASON_PHRASES } from '../http/reason-phrases.ts';
 
 /** HAProxy's error pages (http_err_msgs) that canned-responses.ts does not have. */
 const MORE_ERRORS: Record<number, [string, string]> = {
@@ -21,7 +21,7 @@ const MORE_ERRORS: Record<number, [string, string]> = {
 };
 
 function reasonOf(status: number): string {
-  return STATUS_CODES[status] ?? 'Unknown';
+  return REASON_PHRASES[status] ?? 'Unknown';
 }
 
 function errorPage(status: number, reason: string, message: string): string {
