@@ -447,18 +447,23 @@ export function renderMarkdown(r: BenchReport): string {
   }
   lines.push('');
 
-  if (r.events.length > 0 || r.switchyardLog.length > 0) {
-    lines.push('## Problems seen during the run');
-    lines.push('');
-    for (const e of r.events) lines.push(`- ${e}`);
-    if (r.switchyardLog.length > 0) {
-      lines.push(`- Switchyard printed ${r.switchyardLog.length} line(s) at --log-level warn; first ones:`);
-      lines.push('');
-      lines.push('```');
-      for (const l of r.switchyardLog.slice(0, 10)) lines.push(l.length > 300 ? `${l.slice(0, 300)}…` : l);
-      lines.push('```');
-    }
-    lines.push('');
-  }
+  lines.push(...problemsSection(r.events, r.switchyardLog));
   return `${lines.join('\n')}\n`;
 }
+
+/** The "Problems seen during the run" section (no lines when there were none): events, then the start of Switchyard's log. */
+export function problemsSection(problems: string[], switchyardLog: string[]): string[] {
+  if (problems.length === 0 && switchyardLog.length === 0) return [];
+  const lines = ['## Problems seen during the run', ''];
+  for (const e of problems) lines.push(`- ${e}`);
+  if (switchyardLog.length > 0) {
+    lines.push(`- Switchyard printed ${switchyardLog.length} line(s) at --log-level warn; first ones:`);
+    lines.push('');
+    lines.push('```');
+    for (const l of switchyardLog.slice(0, 10)) lines.push(l.length > 300 ? `${l.slice(0, 300)}…` : l);
+    lines.push('```');
+  }
+  lines.push('');
+  return lines;
+}
+

@@ -19,7 +19,7 @@ import { LARGE_PATH, startBackends } from './backends.ts';
 import { choosePorts, startSwitchyard, waitUntilAnswers, type Ports } from './contenders.ts';
 import { findTool, hardFileLimit, machineInfo, Processes } from './processes.ts';
 import { foreignCpuSeconds, foreignTicks, treeCpuSeconds, treeRssKiB } from './procfs.ts';
-import { fmtInt, fmtPercent, machineLine, table, type Machine } from './report.ts';
+import { fmtInt, fmtPercent, machineLine, problemsSection, table, type Machine } from './report.ts';
 import { errorCount, runWrk } from './wrk.ts';
 
 // ---------- the schedule ----------
@@ -403,19 +403,7 @@ export function renderSoakMarkdown(r: SoakReport): string {
   );
   lines.push('');
 
-  if (r.events.length > 0 || r.switchyardLog.length > 0) {
-    lines.push('## Problems seen during the run');
-    lines.push('');
-    for (const e of r.events) lines.push(`- ${e}`);
-    if (r.switchyardLog.length > 0) {
-      lines.push(`- Switchyard printed ${r.switchyardLog.length} line(s) at --log-level warn; first ones:`);
-      lines.push('');
-      lines.push('```');
-      for (const l of r.switchyardLog.slice(0, 10)) lines.push(l.length > 300 ? `${l.slice(0, 300)}…` : l);
-      lines.push('```');
-    }
-    lines.push('');
-  }
+  lines.push(...problemsSection(r.events, r.switchyardLog));
   return `${lines.join('\n')}\n`;
 }
 

@@ -13,6 +13,7 @@ import {
   fmtSpread,
   machineLine,
   noiseNote,
+  problemsSection,
   runKind,
   table,
   type ContenderInfo,
@@ -448,19 +449,7 @@ export function renderRulesMarkdown(r: RulesReport): string {
   lines.push('');
 
   const problems = [...failedProbes.map((p) => `${label.get(p.contender) ?? p.contender}, ${p.what}: ${p.problem}`), ...r.events];
-  if (problems.length > 0 || r.switchyardLog.length > 0) {
-    lines.push('## Problems seen during the run');
-    lines.push('');
-    for (const e of problems) lines.push(`- ${e}`);
-    if (r.switchyardLog.length > 0) {
-      lines.push(`- Switchyard printed ${r.switchyardLog.length} line(s) at --log-level warn; first ones:`);
-      lines.push('');
-      lines.push('```');
-      for (const l of r.switchyardLog.slice(0, 10)) lines.push(l.length > 300 ? `${l.slice(0, 300)}…` : l);
-      lines.push('```');
-    }
-    lines.push('');
-  }
+  lines.push(...problemsSection(problems, r.switchyardLog));
   return `${lines.join('\n')}\n`;
 }
 
