@@ -135,7 +135,8 @@ export interface Settings {
   proxyWorkers: { haproxy: number; nginx: number; switchyard: number; nodeHttpProxy?: number };
 }
 
-export interface BenchReport {
+/** What every report of wrk runs has: when, how, on what, and the runs with their summaries. */
+export interface RunsReport {
   schemaVersion: 1;
   date: string;
   totalSeconds: number;
@@ -145,6 +146,9 @@ export interface BenchReport {
   scenarios: Scenario[];
   runs: RunRecord[];
   summaries: Summary[];
+}
+
+export interface BenchReport extends RunsReport {
   ratios: Ratios[];
   idle: IdleResult[];
   /** Crashes, restarts and other things that happened during the run. */

@@ -16,11 +16,9 @@ import {
   problemsSection,
   runKind,
   table,
-  type ContenderInfo,
-  type Machine,
   type RunRecord,
+  type RunsReport,
   type Scenario,
-  type Settings,
   type Summary,
 } from '../report.ts';
 import type { AclDef, Probe, RequestTrace } from './config.ts';
@@ -90,17 +88,8 @@ export interface RulesProfile {
   inclusive: { none: InclusiveEntry[]; rules: InclusiveEntry[] };
 }
 
-export interface RulesReport {
-  schemaVersion: 1;
+export interface RulesReport extends RunsReport {
   kind: 'rules';
-  date: string;
-  totalSeconds: number;
-  settings: Settings;
-  machine: Machine;
-  contenders: ContenderInfo[];
-  scenarios: Scenario[];
-  runs: RunRecord[];
-  summaries: Summary[];
   costs: ProductCost[];
   ratios: RulesRatios;
   /** What was configured and sent. */

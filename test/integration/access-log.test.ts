@@ -49,6 +49,8 @@ test('access log lines carry HAProxy variables, captures, samples and terminatio
   await eventually(async () => assert.equal((await curl(`${base}/`)).status, 200), WAIT);
 
   const access = () => sy.logs().filter((l) => l.log === 'access');
+  // The line of the request above reaches us after its response: count from after it.
+  await eventually(() => assert.ok(access().some((l) => String(l.msg).includes('"GET / HTTP/1.1"'))), WAIT);
   const before = access().length;
   await curl(`${base}/shop?item=1`, { headers: ['User-Agent: curl-test-agent', 'X-Req-Id: abc', 'Host: WWW.Example.com'] });
   await curl(`${base}/admin/keys`, { headers: ['User-Agent: x'] });

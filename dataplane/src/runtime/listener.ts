@@ -42,6 +42,8 @@ export class Listener implements ListenerSlot {
   private held: boolean;
   /** Resolves drain()'s wait for the last session (accepted sockets are ours, not the net.Server's to count). */
   private onLastSession: (() => void) | null = null;
+  /** What drain() returns, made once: a second call waits for the same end. */
+  private drained: Promise<void> | null = null;
 
   constructor(runtime: ListenerRuntime, options: ListenerOptions = {}) {
     this.runtime = runtime;
@@ -116,6 +118,7 @@ export class Listener implements ListenerSlot {
 
   /** Stops accepting; resolves once open sessions finished their current request (HTTP) or stream (TCP). */
   drain(): Promise<void> {
+    if (this.drained !== null) return this.drained;
     this.draining = true;
     for (const { socket } of this.waiting.splice(0)) {
       this.parked.sub();
@@ -124,7 +127,8 @@ export class Listener implements ListenerSlot {
     for (const session of this.sessions) session.drain();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const ended = this.sessions.size === 0 ? undefined : new Promise<void>((resolve) => (this.onLastSession = resolve));
-    return Promise.all([stopped, ended]).then(() => undefined);
+    this.drained = Promise.all([stopped, ended]).then(() => undefined);
+    return this.drained;
   }
 }
 

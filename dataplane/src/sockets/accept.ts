@@ -16,7 +16,6 @@ import { Reader } from './reader.ts';
 interface TcpHandle {
   onconnection: ((err: number, client: TcpHandle | undefined) => void) | null;
   setNoDelay(on: boolean): number;
-  close(): void;
 }
 
 /** Called with each accepted socket (paused) and its reader (sink not yet set). */
@@ -32,19 +31,13 @@ export function acceptWithReaders(server: net.Server, onAccept: OnAccept): void 
     // A failed accept (EMFILE...): libuv has already shed the connection; the server goes on.
     if (err !== 0 || client === undefined) return;
     const reader = new Reader(noSink);
-    let socket: net.Socket;
-    try {
-      socket = new net.Socket({
-        handle: client as unknown as net.SocketConstructorOpts['handle'],
-        pauseOnCreate: true,
-        readable: true,
-        writable: true,
-        onread: reader.onread,
-      } as net.SocketConstructorOpts);
-    } catch {
-      client.close();
-      return;
-    }
+    const socket = new net.Socket({
+      handle: client as unknown as net.SocketConstructorOpts['handle'],
+      pauseOnCreate: true,
+      readable: true,
+      writable: true,
+      onread: reader.onread,
+    } as net.SocketConstructorOpts);
     client.setNoDelay(true);
     onAccept(socket, reader);
   };
