@@ -89,6 +89,8 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
   readonly sni = '';
   /** Stick counters tracked by the current request's rules (released when it ends). */
   readonly trackers = new SessionTrackers();
+  /** Its place in the listener's SessionList. */
+  listIndex = -1;
   readonly captures: (string | null)[] = [];
   /** The cookie persistence decision of the current request, once a cluster with cookies is used. */
   private cookie: CookieDecision | null = null;

@@ -7,6 +7,7 @@ import type { CompiledRules } from '../rules/compile.ts';
 import type { StickTableLookup } from '../stick/types.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { CidrMatcher } from './cidr.ts';
+import type { Listed, SessionList } from './session-list.ts';
 
 export interface ForwardFor {
   header: string;
@@ -35,11 +36,11 @@ export interface ListenerSlot {
   /** Set when the listener was removed: sessions finish their current request, then close. */
   draining: boolean;
   /** Open sessions; a session removes itself through `closed` when its connection ends. */
-  readonly sessions: Set<Session>;
+  readonly sessions: SessionList<Session>;
   closed(session: Session): void;
 }
 
-export interface Session {
+export interface Session extends Listed {
   /** Closes the connection now if it is between requests; otherwise after the current one. */
   drain(): void;
 }

@@ -45,6 +45,8 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
   readonly sni = '';
   readonly target = '';
   readonly trackers = new SessionTrackers();
+  /** Its place in the listener's SessionList. */
+  listIndex = -1;
 
   /** `client` is paused (sockets/accept.ts); reading starts once a server is being connected. */
   constructor(client: net.Socket, reader: Reader, slot: ListenerSlot) {

@@ -12,6 +12,7 @@ import type { Reader } from '../sockets/reader.ts';
 import { InFlight } from '../upstream/in-flight.ts';
 import { HttpSession } from '../proxy/http-session.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from '../proxy/listener-runtime.ts';
+import { SessionList } from '../proxy/session-list.ts';
 import { TcpSession } from '../proxy/tcp-session.ts';
 
 export interface ListenerOptions {
@@ -28,7 +29,7 @@ export class Listener implements ListenerSlot {
   readonly mode: 'http' | 'tcp';
   runtime: ListenerRuntime;
   draining = false;
-  readonly sessions = new Set<Session>();
+  readonly sessions = new SessionList<Session>();
   private readonly server: net.Server;
   /** Accepted connections waiting for a session slot: paused, as they were accepted. */
   private readonly waiting: { socket: net.Socket; reader: Reader }[] = [];
@@ -124,7 +125,7 @@ export class Listener implements ListenerSlot {
       this.parked.sub();
       socket.destroy();
     }
-    for (const session of this.sessions) session.drain();
+    for (const session of this.sessions.snapshot()) session.drain();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const ended = this.sessions.size === 0 ? undefined : new Promise<void>((resolve) => (this.onLastSession = resolve));
     this.drained = Promise.all([stopped, ended]).then(() => undefined);
