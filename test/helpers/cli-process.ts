@@ -44,15 +44,22 @@ export interface CliProcess {
   kill(): Promise<void>;
 }
 
-/**
- * Spawns `switchyard ARGS...` with the tests' Node. `prefix` runs it through another command,
- * e.g. `ip netns exec NAME` to put a data plane in its own network namespace.
- */
-export function spawnCli(args: string[], options: { cwd?: string; prefix?: string[] } = {}): CliProcess {
+export interface CliOptions {
+  cwd?: string;
+  /** Runs it through another command, e.g. `ip netns exec NAME` to put a data plane in its own network namespace. */
+  prefix?: string[];
+  /** Another copy of cli/bin/switchyard.js (default SWITCHYARD_BIN). */
+  bin?: string;
+  /** The environment (default the test's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Spawns `switchyard ARGS...` with the tests' Node. */
+export function spawnCli(args: string[], options: CliOptions = {}): CliProcess {
   // The log level comes from --log-level, not from whatever LOG_LEVEL the test runner has.
-  const env = { ...process.env };
+  const env = { ...(options.env ?? process.env) };
   delete env.LOG_LEVEL;
-  const argv = [...(options.prefix ?? []), process.execPath, SWITCHYARD_BIN, ...args];
+  const argv = [...(options.prefix ?? []), process.execPath, options.bin ?? SWITCHYARD_BIN, ...args];
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: options.cwd ?? REPO_ROOT,
     env,
@@ -89,7 +96,7 @@ export function spawnCli(args: string[], options: { cwd?: string; prefix?: strin
 }
 
 /** Runs `switchyard ARGS...` to completion. */
-export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(args: string[], options: Omit<CliOptions, 'prefix'> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = spawnCli(args, options);
   const { code } = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };

@@ -9,6 +9,7 @@
  * `--peers` URLs and those the controller lists (docs/architecture.md, "Stick-table replication").
  */
 import { readFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { Dataplane, SnapshotApplier, createLogger, parseHostPort, type HostPort, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { untilSignal } from '../until-signal.ts';
 
@@ -166,6 +167,8 @@ export async function dataplane(options: DataplaneOptions): Promise<number> {
   }
   log.info({ controllers: options.controllers, peerUrl: mesh?.url ?? null }, 'data plane started; serving nothing until the first snapshot');
   client.start();
+  // Started: write Node's compile cache now rather than only at exit (as `run` does, commands/run.ts).
+  flushCompileCache();
   await (options.until ?? untilSignal(log));
   await client.stop();
   await mesh?.close();

@@ -7,6 +7,7 @@
  * keep their last good version (and are logged with file, resource and field path), while every
  * valid change still applies.
  */
+import { flushCompileCache } from 'node:module';
 import { formatLoadError, loadManifests, objectKey, SnapshotCache, translate, watchManifests, type RawObject, type ResourceResult, type VersionedSnapshot } from '@switchyard/controller';
 import { Dataplane, SnapshotApplier, createLogger, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { LastGood } from '../last-good.ts';
@@ -105,6 +106,9 @@ export async function run(options: RunOptions): Promise<number> {
     return 1;
   }
   const watcher = watchManifests(options.path, schedule);
+  // Serving: what this command needed is loaded. Node writes its compile cache (cli/bin/compile-cache.js)
+  // at exit; writing it now gives the next start a warm cache even if this one is killed.
+  flushCompileCache();
   await (options.until ?? untilSignal(log));
   watcher.close();
   await queue;

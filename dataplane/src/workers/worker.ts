@@ -2,6 +2,7 @@
  * Entry point of a worker thread (started by coordinator.ts with `new Worker(new URL(...))`; Node 24
  * strips the types of this file and its imports as it does in the main thread).
  */
+import { flushCompileCache } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../logger.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
@@ -23,3 +24,7 @@ port.on('message', (message: ToWorker) => {
   });
 });
 post({ t: 'ready' });
+// This thread's modules are loaded: write them to Node's compile cache now (each thread writes its
+// own, else only when it exits), so that the next start's workers find them even if this process is
+// killed. The cache is on when the main thread set NODE_COMPILE_CACHE (cli/bin/compile-cache.js).
+flushCompileCache();
