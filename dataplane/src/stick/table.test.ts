@@ -229,3 +229,31 @@ test('reconfigure with another key type empties the table', () => {
   s.reconfigure(stickTableConfig([], { type: 'string', keyLength: 4, expireMs: 5 }));
   assert.equal(s.size, 1);
 });
+
+test('http_req_rate(10s) windows are aligned to multiples of the period: a burst of 101 straddling a boundary reads 100 at its 101st request', () => {
+  // What `track-sc0 src` + `deny if { sc_http_req_rate(0) gt 100 }` sees, one request per ms.
+  const P = 10_000;
+  const burst = (start: number): number[] => {
+    const clock = new ManualClock(start);
+    const t = table([{ type: 'http_req_rate', periodMs: P }], {}, clock);
+    const rates: number[] = [];
+    for (let i = 0; i < 102; i++) {
+      const e = t.track('10.0.0.1')!;
+      e.httpRequest();
+      rates.push(e.read('http_req_rate'));
+      clock.advance(1);
+    }
+    return rates;
+  };
+  // Inside one aligned window every request is counted whole: the 101st is the first above 100.
+  const inside = burst(100 * P + 5);
+  assert.deepEqual(inside.slice(99), [100, 101, 102]);
+  // Requests 1-50 in the window before 1000000, 51-102 after it. At the 101st (50 ms into the new
+  // window) the 50 earlier ones weigh (10000 - 50) / 10000 each: 51 + 49.75 = 100.75, read as 100,
+  // so it passes; the 102nd reads 52 + 50 * 9949 / 10000 = 101.745 -> 101 and is denied. HAProxy
+  // starts a fresh counter's window at its first event and would deny the 101st here; a burst that
+  // started well inside an existing window straddles HAProxy's boundaries the same way.
+  const straddling = burst(100 * P - 50);
+  assert.deepEqual(straddling.slice(99), [99, 100, 101]);
+  assert.ok(straddling.every((r, i) => r <= i + 1), 'a rate never counts more requests than were made');
+});
