@@ -17,6 +17,7 @@ import { test, type TestContext } from 'node:test';
 import { REPO_ROOT, curl, runCli, spawnCli, tempDir } from '../helpers/cli-process.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { closedPort, startHttpServer } from '../helpers/fake-upstream.ts';
+import { backend, listener, server, yaml } from '../helpers/manifests.ts';
 
 interface Installation {
   bin: string;
@@ -92,24 +93,8 @@ async function manifests(t: TestContext): Promise<{ dir: string; url: string }> 
   const dir = await tempDir('switchyard-compile-cache-manifests-');
   t.after(dir.remove);
   const port = await closedPort();
-  await writeFile(
-    join(dir.path, 'all.yaml'),
-    `apiVersion: switchyard.dev/v1alpha1
-kind: Backend
-metadata: { name: web }
-spec:
-  mode: http
-  servers: [ { name: alpha, address: 127.0.0.1, port: ${upstream.port} } ]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: Frontend
-metadata: { name: www }
-spec:
-  mode: http
-  binds: [ { address: 127.0.0.1, port: ${port} } ]
-  defaultBackend: { name: web }
-`,
-  );
+  const web = backend('web', { mode: 'http', servers: [server({ name: 'alpha', port: upstream.port })] });
+  await writeFile(join(dir.path, 'all.yaml'), yaml(web, listener('www', port, 'web', { mode: 'http' })));
   return { dir: dir.path, url: `http://127.0.0.1:${port}/` };
 }
 
