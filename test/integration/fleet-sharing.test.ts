@@ -94,7 +94,13 @@ async function peerStats(pod: Pod): Promise<{ peers: { state: string | null }[];
  */
 async function meshUp(...pods: Pod[]): Promise<void> {
   for (const pod of pods) {
-    await eventually(async () => assert.ok((await peerStats(pod)).peers.some((p) => p.state === 'live'), `${pod.name} sends to its peer`), WAIT);
+    try {
+      await eventually(async () => assert.ok((await peerStats(pod)).peers.some((p) => p.state === 'live'), `${pod.name} sends to its peer`), WAIT);
+    } catch (err) {
+      // Seen once in a full CI run and not since: say what each pod logged last.
+      const logs = pods.map((p) => `${p.name} (ports ${p.port}, peer ${p.peerPort}), last log lines:\n${(p.process?.logs() ?? []).slice(-12).map((l) => JSON.stringify(l)).join('\n')}`);
+      throw new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    }
   }
 }
 
