@@ -10,7 +10,7 @@
  * next full collection. Measured with a new connection per request (wrk -c50, one core): without
  * this flag most starts settled into 25-53% of young objects surviving each scavenge, scavenges
  * of 20-35 ms and p99 32-41 ms; with it, 0.0-0.4% survived, scavenges took 0.4 ms and p99 was
- * 15-19 ms (4 runs each). Keep-alive and TCP mode measured the same with and without it.
+ * 13-19 ms (4 runs each). Keep-alive and TCP mode measured the same with and without it.
  * V8 reads the flag when it decides, at each scavenge, so setting it once the process runs works
  * (checked: the same 4 of 4 runs as with the flag on the command line).
  */
