@@ -18,6 +18,9 @@ if (major < 23 || (major === 23 && minor < 6)) process.exit(0);
 
 try {
   const { flushCompileCache } = await import('node:module');
+  // The same V8 flags as the command: the cache is keyed by them (cli/bin/v8-tuning.js).
+  const { tuneV8ForProxying } = await import('../cli/bin/v8-tuning.js');
+  tuneV8ForProxying();
   const { enableCompileCache } = await import('../cli/bin/compile-cache.js');
   const cache = enableCompileCache();
   if (cache.directory === undefined) {

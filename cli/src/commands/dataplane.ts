@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { Dataplane, SnapshotApplier, createLogger, parseHostPort, type HostPort, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { untilSignal } from '../until-signal.ts';
-import { tuneV8ForProxying } from '../v8-tuning.ts';
 
 export interface DataplaneOptions {
   controllers: string[];
@@ -124,7 +123,6 @@ export async function startPeerMesh(options: { flags: PeerFlags; dataplane: Data
 }
 
 export async function dataplane(options: DataplaneOptions): Promise<number> {
-  tuneV8ForProxying();
   const logger = createLogger({ level: options.logLevel });
   const log = logger.child({ component: 'dataplane-command', node: options.name });
   const readToken = tokenReader(options.tokenFile, log);

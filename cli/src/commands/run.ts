@@ -12,7 +12,6 @@ import { formatLoadError, loadManifests, objectKey, SnapshotCache, translate, wa
 import { Dataplane, SnapshotApplier, createLogger, type Logger, type PeerMesh } from '@switchyard/dataplane';
 import { LastGood } from '../last-good.ts';
 import { untilSignal } from '../until-signal.ts';
-import { tuneV8ForProxying } from '../v8-tuning.ts';
 import { startPeerMesh, tokenReader, type PeerFlags } from './dataplane.ts';
 
 export interface RunOptions {
@@ -33,7 +32,6 @@ export interface RunOptions {
 }
 
 export async function run(options: RunOptions): Promise<number> {
-  tuneV8ForProxying();
   const logger = createLogger({ level: options.logLevel });
   const log = logger.child({ component: 'standalone' });
   const dataplane = new Dataplane({ logger: logger.child({ component: 'dataplane' }), workers: options.workers, node: options.name });
