@@ -318,8 +318,25 @@ export function machineLine(m: Machine): string {
 }
 
 /** `full run`, `**quick mode**` or `custom run (R × D s)`. */
-export function runKind(s: Settings): string {
+function runKind(s: Settings): string {
   return s.quick ? '**quick mode**' : s.rounds >= 3 && s.durationSeconds >= 10 ? 'full run' : `custom run (${s.rounds} × ${s.durationSeconds} s)`;
+}
+
+/**
+ * The opening every load report shares: its title, when and what ran, and in quick mode a warning
+ * that says what a full run is (`full`) and which command gives numbers to quote (`quote`).
+ */
+export function headingLines(heading: string, r: RunsReport, full: string, quote: string): string[] {
+  const s = r.settings;
+  const lines = [heading, '', `${r.date} · ${runKind(s)} · Switchyard ${r.machine.switchyard} · took ${Math.round(r.totalSeconds)} s`, ''];
+  if (s.quick) {
+    lines.push(
+      `> **Quick mode:** ${s.rounds} rounds of ${s.durationSeconds} s per contender (full: ${full}), still interleaved. ` +
+        `Indicative only; use \`${quote}\` for numbers to quote.`,
+      '',
+    );
+  }
+  return lines;
 }
 
 export function renderMarkdown(r: BenchReport): string {
@@ -327,18 +344,7 @@ export function renderMarkdown(r: BenchReport): string {
   const label = new Map(r.contenders.map((c) => [c.id, c.label]));
   const title = new Map(r.scenarios.map((sc) => [sc.id, sc]));
   const lines: string[] = [];
-  lines.push('# Switchyard benchmark: HAProxy, nginx, direct');
-  lines.push('');
-  const kind = runKind(s);
-  lines.push(`${r.date} · ${kind} · Switchyard ${r.machine.switchyard} · took ${Math.round(r.totalSeconds)} s`);
-  lines.push('');
-  if (s.quick) {
-    lines.push(
-      `> **Quick mode:** ${s.rounds} rounds of ${s.durationSeconds} s per contender (full: 3 rounds of 10 s), still interleaved. ` +
-        'Indicative only; use `make bench` for numbers to quote.',
-    );
-    lines.push('');
-  }
+  lines.push(...headingLines('# Switchyard benchmark: HAProxy, nginx, direct', r, '3 rounds of 10 s', 'make bench'));
   const pin = s.proxyCpus === null ? 'not pinned' : `proxy under test pinned to CPU ${s.proxyCpus}, wrk and backends to CPU ${s.loadCpus}`;
   lines.push(
     `- **Mode:** ${s.twoWorkers ? 'two workers' : 'one worker'}, ${pin}. HAProxy nbthread ${s.proxyWorkers.haproxy}, ` +

@@ -37,7 +37,7 @@ import { inclusiveTimes, summarizeProfile, type CpuProfile, type InclusiveEntry,
 import { measureIdleConnections } from './memory.ts';
 import { findTool, hardFileLimit, machineInfo, Processes, type Managed } from './processes.ts';
 import { foreignCpuSeconds, foreignTicks, treeCpuSeconds } from './procfs.ts';
-import { computeRatios, renderMarkdown, summarize, type BenchReport, type RunRecord, type Scenario, type Settings } from './report.ts';
+import { computeRatios, renderMarkdown, summarize, type BenchReport, type RunRecord, type RunsReport, type Scenario, type Settings } from './report.ts';
 import { BENCH_REQUEST, extraBackends, haproxyBackendName, haproxyRuleLines, probeProblem, PROBES, switchyardBackendName, switchyardRuleYaml, traceBenchRequest, ACLS } from './rules/config.ts';
 import { computeCosts, computeRulesRatios, renderRulesMarkdown, RULES_PAIRS, type ProbeResult, type RulesProfile, type RulesReport } from './rules/report.ts';
 import { runWrk } from './wrk.ts';
@@ -561,6 +561,18 @@ async function main(): Promise<void> {
   };
   const contenderInfo = list.map((c) => ({ id: c.id, label: c.label, product: c.product, mode: c.mode, config: serverOf(c)?.current?.config }));
   const summaries = summarize(scenarios, runs);
+  /** What the main and the rules reports share. */
+  const runsReport = (): RunsReport => ({
+    schemaVersion: 1,
+    date: new Date(started).toISOString(),
+    totalSeconds: (Date.now() - started) / 1000,
+    settings,
+    machine,
+    contenders: contenderInfo,
+    scenarios,
+    runs,
+    summaries,
+  });
   mkdirSync(outDir, { recursive: true });
   let name: string;
   let markdown: string;
@@ -570,16 +582,8 @@ async function main(): Promise<void> {
     const profile = cpuProf ? await collectProfiles(servers.filter((s) => s.product === 'switchyard'), profileDirs, name, { fromUs: loadStartUs, toUs: loadEndUs }, served) : null;
     const costs = computeCosts(scenarios[0]!, runs, summaries);
     const report: RulesReport = {
-      schemaVersion: 1,
+      ...runsReport(),
       kind: 'rules',
-      date: new Date(started).toISOString(),
-      totalSeconds: (Date.now() - started) / 1000,
-      settings,
-      machine,
-      contenders: contenderInfo,
-      scenarios,
-      runs,
-      summaries,
       costs,
       ratios: computeRulesRatios(costs),
       setup: { request: { method: BENCH_REQUEST.method, path: BENCH_REQUEST.path, headers: [...BENCH_REQUEST.headers] }, acls: [...ACLS], haproxyLines: haproxyRuleLines(), trace: traceBenchRequest(),
@@ -595,15 +599,7 @@ async function main(): Promise<void> {
   } else {
     name = twoWorkers ? 'latest-two-workers' : 'latest';
     const report: BenchReport = {
-      schemaVersion: 1,
-      date: new Date(started).toISOString(),
-      totalSeconds: (Date.now() - started) / 1000,
-      settings,
-      machine,
-      contenders: contenderInfo,
-      scenarios,
-      runs,
-      summaries,
+      ...runsReport(),
       ratios: computeRatios(scenarios, contenderInfo, summaries),
       idle,
       events,

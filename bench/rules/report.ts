@@ -14,7 +14,7 @@ import {
   machineLine,
   noiseNote,
   problemsSection,
-  runKind,
+  headingLines,
   table,
   type RunRecord,
   type RunsReport,
@@ -316,17 +316,8 @@ export function renderRulesMarkdown(r: RulesReport): string {
   const s = r.settings;
   const label = new Map(r.contenders.map((c) => [c.id, c.label]));
   const lines: string[] = [];
-  lines.push(`# Switchyard benchmark: the per-request cost of rules${r.profile ? ' (under --cpu-prof)' : ''}`);
-  lines.push('');
-  lines.push(`${r.date} · ${runKind(s)} · Switchyard ${r.machine.switchyard} · took ${Math.round(r.totalSeconds)} s`);
-  lines.push('');
-  if (s.quick) {
-    lines.push(
-      `> **Quick mode:** ${s.rounds} rounds of ${s.durationSeconds} s per contender (full: 5 rounds of 10 s), still interleaved. ` +
-        'Indicative only; use `npm run bench -- --rules` for numbers to quote.',
-    );
-    lines.push('');
-  }
+  const heading = `# Switchyard benchmark: the per-request cost of rules${r.profile ? ' (under --cpu-prof)' : ''}`;
+  lines.push(...headingLines(heading, r, '5 rounds of 10 s', 'npm run bench -- --rules'));
   const sc = r.scenarios[0];
   lines.push(
     `- **What:** the same HTTP frontend without rules and with ${r.setup.acls.length} named ACLs and ${r.setup.haproxyLines.length - r.setup.acls.length} rules ` +
