@@ -169,6 +169,14 @@ test('replicated stick tables: discovery through the controller, writes reach ev
     assert.deepEqual(links.sort(), ['dp-a', 'dp-b']);
     assert.ok(w.dataplane.stickTables.get(TABLE.name), 'the snapshot is applied');
   }, WAIT);
+  // A process that applies its snapshot (and so gets the replicated table) after the writer joined
+  // asks it for its full state again: writes made before that sync ends arrive inside the full
+  // state, not as deltas, and no lag is measured for them. So the writes wait for both processes to
+  // hold the table and to be synced with the writer (a CI run once wrote before a's two workers were up).
+  await eventually(async () => {
+    for (const sy of [a, b]) assert.ok(sy.logs().some((l) => l.msg === 'snapshot applied'), describe(a, b));
+    for (const url of [urlA, urlB]) assert.equal(peer(await stats(url), 'dp-w').synced, true, describe(a, b));
+  }, WAIT);
   const written = w.dataplane.stickTables.get(TABLE.name)!.track('10.0.0.1')!;
   for (let i = 0; i < 3; i++) written.httpRequest();
   written.setServerId(2);
