@@ -476,4 +476,3 @@ export function problemsSection(problems: string[], switchyardLog: string[]): st
   lines.push('');
   return lines;
 }
-

@@ -12,9 +12,10 @@
  * `npm ci --omit=dev`, which leaves out the Node 24 devDependency, only skips it). npm shows its
  * stderr only with --foreground-scripts.
  */
-const [major, minor] = process.versions.node.split('.').map(Number);
-// Below this the switchyard command does not run at all (cli/bin/switchyard.js).
-if (major < 23 || (major === 23 && minor < 6)) process.exit(0);
+import { runsTypeScript } from '../cli/bin/node-version.js';
+
+// Without it the switchyard command does not run at all (cli/bin/switchyard.js).
+if (!runsTypeScript()) process.exit(0);
 
 try {
   const { flushCompileCache } = await import('node:module');

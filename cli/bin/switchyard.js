@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The switchyard command. Its sources are TypeScript run directly by Node 24's type stripping;
 // `npm ci` installs Node 24 (the `node` devDependency) and npm scripts put it first on the PATH.
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 23 || (major === 23 && minor < 6)) {
+import { runsTypeScript } from './node-version.js';
+
+if (!runsTypeScript()) {
   console.error(`switchyard needs Node 24 (this is Node ${process.versions.node}). Run it through npm (npm run switchyard -- ...) or npx switchyard, which use the Node 24 that npm ci installed.`);
   process.exit(1);
 }
