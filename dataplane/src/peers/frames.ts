@@ -14,7 +14,7 @@
  *   stick {update} ... (deltas)     ──────▶
  *                                   ◀──────  resync (a table appeared here: send everything again)
  *
- * `update` is validated with `parseStickUpdate` (stick/replication.ts). Liveness: the sender pings
+ * `update` is validated with `parseStickUpdate` (stick/parse-update.ts). Liveness: the sender pings
  * every heartbeat and drops a connection that missed two pongs; either side closes with a code below
  * and a reason naming the fault on a bad frame.
  */

@@ -20,7 +20,8 @@ import type { Logger } from '../logger.ts';
 import { checkBearer } from './auth.ts';
 import { closeReason, PEER_PROTOCOL, PeerCloseCode, PeerHelloSchema, SenderFrameSchema, type PeerHello } from './frames.ts';
 import { rawToString } from './peer-link.ts';
-import { parseStickUpdate, type StickUpdate } from '../stick/replication.ts';
+import { parseStickUpdate } from '../stick/parse-update.ts';
+import type { StickUpdate } from '../stick/replication.ts';
 import type { StickReplica } from './replica.ts';
 
 export interface PeerServerOptions {

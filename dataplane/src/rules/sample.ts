@@ -6,7 +6,8 @@
  *   value of the sample (every header value, every cookie... as HAProxy's ACLs iterate), with the
  *   converters applied to each value. No closure or array is made per request.
  */
-import { CONVERTERS, FETCHES } from '@switchyard/api';
+// The catalogue alone: the package's index would load zod and the resource schemas into every worker thread.
+import { CONVERTERS, FETCHES } from '@switchyard/api/catalogue';
 import type { ir, SampleType } from '@switchyard/api';
 import { CONVERTER_TABLE, type Converter } from './converters.ts';
 import { FETCH_TABLE, type BoundFetch, type FetchContext } from './fetches.ts';

@@ -108,3 +108,103 @@ test('after a large read the socket reads into a buffer of its own, not the shar
   assert.ok(afterLarge + 1 < reads.length, 'more reads followed the first large one');
   assert.equal(reads[afterLarge + 1]!.shared, false);
 });
+
+/** `total` bytes, each 1 KiB block numbered, so a block overwritten by a later read shows. */
+function numbered(total: number): Buffer {
+  const out = Buffer.alloc(total);
+  for (let i = 0; i < total; i += 1024) out.write(String(i / 1024).padStart(1024, '.'), i, 'latin1');
+  return out;
+}
+
+/** A socket to write to, and everything it received. */
+async function receiver(): Promise<{ out: net.Socket; received(): Buffer; close(): void }> {
+  const sink = net.createServer();
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  const out = net.connect((sink.address() as net.AddressInfo).port, '127.0.0.1');
+  const [side] = (await once(sink, 'connection')) as [net.Socket];
+  const chunks: Buffer[] = [];
+  side.on('data', (d: Buffer) => chunks.push(d));
+  return {
+    out,
+    received: () => Buffer.concat(chunks),
+    close: () => {
+      out.destroy();
+      side.destroy();
+      sink.close();
+    },
+  };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+test('bulk reads: bytes a queued write still holds are never read over, however many reads follow', async () => {
+  // `out` is corked: every write stays queued while all the reads happen.
+  const payload = numbered(READ_SIZE * 16);
+  const r = await receiver();
+  r.out.cork();
+  let forwarded = 0;
+  const all = Promise.withResolvers<void>();
+  const p = await pair((chunk, reader) => {
+    reader.write(r.out, chunk);
+    forwarded += chunk.length;
+    if (forwarded === payload.length) all.resolve();
+  });
+  try {
+    p.writer.write(payload);
+    await all.promise;
+    assert.ok(r.out.writableLength > 0, 'the writes were still queued when the reads were done');
+    r.out.uncork();
+    await until(() => r.received().length >= payload.length);
+    assert.equal(r.received().equals(payload), true);
+  } finally {
+    p.close();
+    r.close();
+  }
+});
+
+test('bulk reads reuse a few buffers: each goes back to the pool once the writes holding it complete', async () => {
+  // Eight responses: each a burst of large reads whose writes all stay queued (corked) until the
+  // burst is read, then a small read, after which a socket reads into the shared buffer again.
+  const bursts = 8;
+  const burst = numbered(READ_SIZE * 4);
+  const r = await receiver();
+  const buffers = new Set<ArrayBufferLike>();
+  let bulkReads = 0;
+  let readsThisBurst = 0;
+  let mostReadsInABurst = 0;
+  let forwarded = 0;
+  let burstRead = Promise.withResolvers<void>();
+  const p = await pair((chunk, reader) => {
+    if (chunk.length >= 16 * 1024) {
+      bulkReads++;
+      buffers.add(chunk.buffer);
+      mostReadsInABurst = Math.max(mostReadsInABurst, ++readsThisBurst);
+    }
+    reader.write(r.out, chunk);
+    forwarded += chunk.length;
+    if (forwarded % (burst.length + 1) === 0) burstRead.resolve();
+  });
+  try {
+    for (let b = 0; b < bursts; b++) {
+      readsThisBurst = 0;
+      burstRead = Promise.withResolvers<void>();
+      r.out.cork();
+      p.writer.write(burst);
+      p.writer.write('.');
+      await burstRead.promise;
+      r.out.uncork();
+      await until(() => r.received().length === (b + 1) * (burst.length + 1));
+    }
+    const expected = Buffer.concat(Array.from({ length: bursts }, () => [burst, Buffer.from('.')]).flat());
+    assert.equal(r.received().equals(expected), true);
+    assert.ok(bulkReads >= bursts * 2, `${bulkReads} large reads`);
+    // Without the pool every large read of a burst after the first took a fresh buffer.
+    assert.ok(buffers.size <= mostReadsInABurst + 1, `${buffers.size} buffers for ${bulkReads} large reads, at most ${mostReadsInABurst} in a burst`);
+  } finally {
+    p.close();
+    r.close();
+  }
+});

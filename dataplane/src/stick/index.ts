@@ -8,6 +8,7 @@ export { StickTable, type NowClock } from './table.ts';
 export type { Entry } from './entry.ts';
 export { SessionTrackers } from './trackers.ts';
 export { ChangeFeed, StickTables, type FeedOptions, type OriginFilter, type TableFilter } from './replication.ts';
-export { parseStickUpdate, type StickRow, type StickTableUpdate, type StickUpdate } from './wire.ts';
+export type { StickRow, StickTableUpdate, StickUpdate } from './wire.ts';
+export { parseStickUpdate } from './parse-update.ts';
 export { convertKey } from './keys.ts';
 export { wallClock } from './wall-clock.ts';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ir } from '@switchyard/api';
-import { parseStickUpdate, StickTables, type StickUpdate } from './replication.ts';
+import { parseStickUpdate } from './parse-update.ts';
+import { StickTables, type StickUpdate } from './replication.ts';
 import { exchange, ManualClock, overTheWire, stickTableConfig } from './testing.ts';
 
 const A = 'dp-a/aaaa/w0';

@@ -19,7 +19,7 @@ import { StickTable, type NowClock } from './table.ts';
 import { E_CHANGED, E_TOUCHED, FIRST_STATE, H_CHANGED, H_ORIGIN, H_UPDATED, H_VERSION, columnWidth, parseColumn } from './layout.ts';
 import { WIRE_HEADER, type StickRow, type StickTableUpdate, type StickUpdate } from './wire.ts';
 
-export { parseStickUpdate, type StickRow, type StickTableUpdate, type StickUpdate } from './wire.ts';
+export type { StickRow, StickTableUpdate, StickUpdate } from './wire.ts';
 
 export type TableFilter = (table: ir.StickTable) => boolean;
 export type OriginFilter = (origin: string) => boolean;
@@ -141,7 +141,7 @@ export class StickTables implements StickTableLookup {
   /**
    * Stores the states of `update` that are newer than those held (never this origin's own), for
    * tables known here with the same key type; columns this table does not store are skipped.
-   * `update` must be valid (parseStickUpdate on anything untrusted). Returns the states stored.
+   * `update` must be valid (parseStickUpdate, parse-update.ts, on anything untrusted). Returns the states stored.
    */
   merge(update: StickUpdate): number {
     const now = this.nowMs();

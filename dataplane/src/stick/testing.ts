@@ -4,7 +4,8 @@
  */
 import type { ir } from '@switchyard/api';
 import type { NowClock } from './table.ts';
-import { parseStickUpdate, type StickTables, type StickUpdate } from './replication.ts';
+import { parseStickUpdate } from './parse-update.ts';
+import type { StickTables, StickUpdate } from './replication.ts';
 
 /** Time that only moves when told to (epoch-like milliseconds, any start). */
 export class ManualClock implements NowClock {
