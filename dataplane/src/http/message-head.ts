@@ -62,9 +62,8 @@ export class MessageHead {
   }
 
   /**
-   * Forgets the last message, strings included: a keep-alive connection waiting for its next
-   * request holds no copy of the previous one (about 1 KiB for a request and its response,
-   * which adds up over 10,000 idle connections).
+   * Forgets the last message, strings included, before the head is reused for another
+   * connection's (http-session.ts keeps ended transactions' heads for the next to begin).
    */
   clear(): void {
     this.names.fill('', 0, this.count);
