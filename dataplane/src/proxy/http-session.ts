@@ -44,6 +44,15 @@ function takeHead(): MessageHead {
   return spareHeads.pop() ?? new MessageHead();
 }
 
+/**
+ * A client socket knows its session, so that its event listeners can be the same functions for
+ * every session (HttpSession.onEnd...) instead of five closures each, about 0.3 KiB per connection.
+ */
+const SESSION = Symbol('HttpSession');
+interface ClientSocket extends net.Socket {
+  [SESSION]: HttpSession;
+}
+
 function giveHead(head: MessageHead): void {
   if (head === NO_HEAD) return;
   head.clear();
@@ -145,12 +154,30 @@ export class HttpSession implements UpstreamUser, Waiter, KeySource, Session, Ht
     slot.sessions.add(this);
     client.setNoDelay(true);
     this.setClientTimeout(this.runtime.config.timeouts.httpKeepAliveMs);
-    client.on('end', () => this.onClientEnd());
-    client.on('error', () => this.destroy());
-    client.on('close', () => this.destroy());
-    client.on('timeout', () => this.onClientTimeout());
-    client.on('drain', () => this.onClientDrain());
+    (client as ClientSocket)[SESSION] = this;
+    client.on('end', HttpSession.onEnd);
+    client.on('error', HttpSession.onGone);
+    client.on('close', HttpSession.onGone);
+    client.on('timeout', HttpSession.onTimeout);
+    client.on('drain', HttpSession.onDrain);
     client.resume();
+  }
+
+  // The client socket's listeners (`this` is the socket).
+  private static onEnd(this: ClientSocket): void {
+    this[SESSION].onClientEnd();
+  }
+
+  private static onGone(this: ClientSocket): void {
+    this[SESSION].destroy();
+  }
+
+  private static onTimeout(this: ClientSocket): void {
+    this[SESSION].onClientTimeout();
+  }
+
+  private static onDrain(this: ClientSocket): void {
+    this[SESSION].onClientDrain();
   }
 
   get target(): string {

@@ -16,6 +16,12 @@ import { UpstreamConn, type UpstreamUser } from '../upstream/upstream-conn.ts';
 import type { ListenerRuntime, ListenerSlot, Session } from './listener-runtime.ts';
 import { stickKey, stickMatch, stickStoreRequest } from './persistence.ts';
 
+/** As in http-session.ts: the client socket knows its session, and its listeners are shared. */
+const SESSION = Symbol('TcpSession');
+interface ClientSocket extends net.Socket {
+  [SESSION]: TcpSession;
+}
+
 export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Transaction {
   private readonly client: net.Socket;
   private readonly reader: Reader;
@@ -62,11 +68,12 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
     slot.sessions.add(this);
     client.setNoDelay(true);
     client.setTimeout(runtime.config.timeouts.tunnelMs ?? runtime.config.timeouts.clientMs);
-    client.on('end', () => (this.connected ? this.conn?.socket.end() : this.destroy()));
-    client.on('error', () => this.destroy());
-    client.on('close', () => this.destroy());
-    client.on('timeout', () => this.destroy());
-    client.on('drain', () => this.conn?.socket.resume());
+    (client as ClientSocket)[SESSION] = this;
+    client.on('end', TcpSession.onEnd);
+    client.on('error', TcpSession.onGone);
+    client.on('close', TcpSession.onGone);
+    client.on('timeout', TcpSession.onGone);
+    client.on('drain', TcpSession.onDrain);
     this.retriesLeft = 0;
     let cluster = runtime.cluster;
     const rules = runtime.rules;
@@ -205,6 +212,21 @@ export class TcpSession implements UpstreamUser, Waiter, KeySource, Session, Tra
       this.assignServer();
     } else if (server.tryTake()) this.grant(server);
     else this.assignServer();
+  }
+
+  // The client socket's listeners (`this` is the socket).
+  private static onEnd(this: ClientSocket): void {
+    const session = this[SESSION];
+    if (session.connected) session.conn?.socket.end();
+    else session.destroy();
+  }
+
+  private static onGone(this: ClientSocket): void {
+    this[SESSION].destroy();
+  }
+
+  private static onDrain(this: ClientSocket): void {
+    this[SESSION].conn?.socket.resume();
   }
 
   destroy(): void {
