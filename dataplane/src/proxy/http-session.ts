@@ -44,6 +44,12 @@ function takeHead(): MessageHead {
   return spareHeads.pop() ?? new MessageHead();
 }
 
+function giveHead(head: MessageHead): void {
+  if (head === NO_HEAD) return;
+  head.clear();
+  if (spareHeads.length < MAX_SPARE_HEADS) spareHeads.push(head);
+}
+
 /**
  * A client socket knows its session, so that its event listeners can be the same functions for
  * every session (HttpSession.onEnd...) instead of five closures each, about 0.3 KiB per connection.
@@ -51,12 +57,6 @@ function takeHead(): MessageHead {
 const SESSION = Symbol('HttpSession');
 interface ClientSocket extends net.Socket {
   [SESSION]: HttpSession;
-}
-
-function giveHead(head: MessageHead): void {
-  if (head === NO_HEAD) return;
-  head.clear();
-  if (spareHeads.length < MAX_SPARE_HEADS) spareHeads.push(head);
 }
 
 const IDLE = 0; // waiting for a request head
