@@ -138,19 +138,18 @@ export class Reader {
     if (memory === shared.buffer) return socket.write(Buffer.from(bytes));
     const buffer = this.own !== null && memory === this.own.buffer ? this.own : (this.loanOf(memory)?.buffer ?? null);
     if (buffer === null) return socket.write(bytes);
-    this.count(buffer, 1);
-    let queued = true;
+    let held = false;
     const flushed = socket.write(bytes, (err) => {
-      if (!queued) return;
+      if (!held) return;
       // After an error libuv may still hold the bytes: the buffer is never used again.
       if (err != null) this.forget(buffer);
       else this.count(buffer, -1);
     });
-    // Nothing left to write: the kernel took the bytes at once (the callback comes on a later
-    // tick, after more reads).
-    if (socket.writableLength === 0 && !socket.destroyed) {
-      queued = false;
-      this.count(buffer, -1);
+    // Unless bytes are left to write, the kernel took these at once: nothing holds the buffer.
+    // The callback never runs before this (it comes on a later tick, after more reads).
+    if (socket.writableLength > 0 || socket.destroyed) {
+      held = true;
+      this.count(buffer, 1);
     }
     return flushed;
   }
