@@ -3,8 +3,17 @@
  * port and mode stay the same; only the slot's runtime reference changes. Frontend
  * maxConnections is enforced like HAProxy's maxconn: connections past the limit wait, unread,
  * until a session ends (as they would in the kernel's accept queue), rather than being refused.
- * With worker threads (workers/) every thread has its own socket on the same port (SO_REUSEPORT,
- * the kernel spreads connections) and the session count is shared, so the limit is the Frontend's.
+ * With worker threads (workers/) every thread has its own sockets on the same port and the
+ * session count is shared, so the limit is the Frontend's.
+ *
+ * Each thread opens ACCEPT_SOCKETS sockets per listener, all SO_REUSEPORT on the same address and
+ * port, and the kernel spreads new connections over them. libuv accepts one connection per
+ * listening socket per loop iteration (libuv pull request 3696), and under load an iteration lasts
+ * as long as the work it found ready: with one socket, 200 connections opened at once while others
+ * were busy waited up to 200-340 ms for their first response (HAProxy, which accepts up to
+ * tune.maxaccept = 64 per iteration: 30-47 ms). With 8 sockets: 30-140 ms, and a new connection
+ * per request (wrk -c50, one core) went from 9.9-11.8k to 12.2-15.8k requests/s, in 6 of 6
+ * interleaved pairs. 16 measured no better than 8.
  */
 import net from 'node:net';
 import { acceptWithReaders } from '../sockets/accept.ts';
@@ -15,9 +24,10 @@ import type { ListenerRuntime, ListenerSlot, Session } from '../proxy/listener-r
 import { SessionList } from '../proxy/session-list.ts';
 import { TcpSession } from '../proxy/tcp-session.ts';
 
+/** Listening sockets per listener and thread (see above). */
+export const ACCEPT_SOCKETS = 8;
+
 export interface ListenerOptions {
-  /** Open the socket with SO_REUSEPORT: each worker thread has its own on the same port. */
-  reusePort?: boolean;
   /** Bind this port instead of the configuration's (workers after the first when it says 0). */
   port?: number;
   /** Connections wait, unread, until `open()`: a worker's listener serves once its snapshot commits. */
@@ -30,7 +40,8 @@ export class Listener implements ListenerSlot {
   runtime: ListenerRuntime;
   draining = false;
   readonly sessions = new SessionList<Session>();
-  private readonly server: net.Server;
+  /** The listening sockets, once open: the first one's port is the listener's. */
+  private readonly servers: net.Server[] = [];
   /** Accepted connections waiting for a session slot: paused, as they were accepted. */
   private readonly waiting: { socket: net.Socket; reader: Reader }[] = [];
   /** Sessions open, for maxConnections (over every worker thread when shared). */
@@ -52,24 +63,35 @@ export class Listener implements ListenerSlot {
     this.held = options.held ?? false;
     this.mode = runtime.config.mode;
     this.key = listenerKey(runtime.config.address, runtime.config.port);
-    this.server = net.createServer();
   }
 
-  listen(): Promise<void> {
+  /** Opens the sockets; the first one binds port 0 when asked to, the others its port. Nothing stays open on failure. */
+  async listen(): Promise<void> {
     const { address, port } = this.runtime.config;
+    try {
+      await this.bind(address, this.options.port ?? port);
+      for (let i = 1; i < ACCEPT_SOCKETS; i++) await this.bind(address, this.port);
+    } catch (err) {
+      for (const server of this.servers.splice(0)) server.close();
+      throw err;
+    }
+  }
+
+  private bind(host: string, port: number): Promise<void> {
+    const server = net.createServer();
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: address, port: this.options.port ?? port, backlog: 4096, reusePort: this.options.reusePort }, () => {
-        this.server.off('error', onError);
-        acceptWithReaders(this.server, (socket, reader) => this.onConnection(socket, reader));
+      server.once('error', reject);
+      server.listen({ host, port, backlog: 4096, reusePort: true }, () => {
+        server.off('error', reject);
+        acceptWithReaders(server, (socket, reader) => this.onConnection(socket, reader));
+        this.servers.push(server);
         resolve();
       });
     });
   }
 
   get port(): number {
-    const address = this.server.address();
+    const address = this.servers[0]?.address();
     return typeof address === 'object' && address !== null ? address.port : this.runtime.config.port;
   }
 
@@ -126,7 +148,7 @@ export class Listener implements ListenerSlot {
       socket.destroy();
     }
     for (const session of this.sessions.snapshot()) session.drain();
-    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const stopped = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const ended = this.sessions.size === 0 ? undefined : new Promise<void>((resolve) => (this.onLastSession = resolve));
     this.drained = Promise.all([stopped, ended]).then(() => undefined);
     return this.drained;

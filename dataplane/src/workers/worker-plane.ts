@@ -122,7 +122,7 @@ export class WorkerPlane {
       // Same port, new mode: with SO_REUSEPORT the new socket binds beside the old one, which
       // keeps serving the old runtime until the commit drains it.
       // Held: connections wait until the commit, rather than meet a runtime that is not live.
-      const listener = new Listener(lr, { reusePort: true, port: message.bindPorts[lr.config.name], held: true });
+      const listener = new Listener(lr, { port: message.bindPorts[lr.config.name], held: true });
       try {
         await listener.listen();
       } catch (err) {
